@@ -1,0 +1,1 @@
+"""Problem definitions: each module declares ``Params`` and ``build(params) -> Problem``."""

@@ -1,0 +1,99 @@
+r"""The activation registry: each activation with its first and second derivatives in closed form.
+
+``derivatives(z)`` returns :math:`(\sigma(z), \sigma'(z), \sigma''(z))` sharing the expensive
+transcendental calls (GELU: one ``erf`` and one ``exp``). ``zero_curvature`` marks activations
+whose second derivative vanishes almost everywhere (ReLU), which cannot represent the
+curvature a second-order PDE needs.
+
+* GELU: :math:`\sigma = z\Phi(z)`, :math:`\sigma' = \Phi(z) + z\varphi(z)`,
+  :math:`\sigma'' = \varphi(z)(2 - z^2)`.
+* tanh: :math:`\sigma' = 1 - t^2`, :math:`\sigma'' = -2t(1 - t^2)`.
+* SiLU: :math:`\sigma = z s`, :math:`\sigma' = s(1 + z(1-s))`, :math:`\sigma'' = s(1-s)(2 + z(1-2s))`.
+* sin: :math:`\cos`, :math:`-\sin`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+Derivatives = Callable[[Tensor], tuple[Tensor, Tensor, Tensor]]
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _gelu(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    cdf = 0.5 * (1.0 + torch.erf(z * _INV_SQRT2))
+    pdf = _INV_SQRT2PI * torch.exp(-0.5 * z * z)
+    return z * cdf, cdf + z * pdf, pdf * (2.0 - z * z)
+
+
+def _gelu_tanh(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    z2 = z * z
+    inner = _SQRT_2_OVER_PI * (z + _GELU_CUBIC * z2 * z)
+    d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * z2)
+    dd_inner = _SQRT_2_OVER_PI * 6.0 * _GELU_CUBIC * z
+    t = torch.tanh(inner)
+    sech2 = 1.0 - t * t
+    value = 0.5 * z * (1.0 + t)
+    first = 0.5 * (1.0 + t) + 0.5 * z * sech2 * d_inner
+    second = sech2 * d_inner + 0.5 * z * sech2 * (dd_inner - 2.0 * t * d_inner * d_inner)
+    return value, first, second
+
+
+def _tanh(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    t = torch.tanh(z)
+    sech2 = 1.0 - t * t
+    return t, sech2, -2.0 * t * sech2
+
+
+def _silu(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    s = torch.sigmoid(z)
+    return z * s, s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
+
+
+def _sin(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    s = torch.sin(z)
+    return s, torch.cos(z), -s
+
+
+def _relu(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    step = (z > 0).to(z.dtype)
+    return z * step, step, torch.zeros_like(z)
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    fn: Callable[[Tensor], Tensor]
+    derivatives: Derivatives
+    zero_curvature: bool = False
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("gelu", F.gelu, _gelu),
+        Activation("gelu_tanh", lambda z: F.gelu(z, approximate="tanh"), _gelu_tanh),
+        Activation("tanh", torch.tanh, _tanh),
+        Activation("silu", F.silu, _silu),
+        Activation("sin", torch.sin, _sin),
+        Activation("relu", F.relu, _relu, zero_curvature=True),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    """The registry entry ``name``; ``KeyError`` lists the known names."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None

@@ -1,0 +1,75 @@
+"""Turn the ``case`` config into a :class:`~pinn_elastic.problem.Problem`.
+
+A case is a Python module with a dataclass ``Params`` (its parameters, with defaults and a
+``__post_init__`` that checks them) and a function ``build(params) -> Problem``. The config's
+``case.name`` picks the module ``cases.<name>``; ``case.source`` may instead give the path of a
+``.py`` file anywhere (relative paths are taken from the directory the command was run in).
+Every other key of ``case`` is a parameter: unknown keys and wrong types are rejected.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import ConfigError
+from .problem import Problem
+
+RESERVED = ("name", "source")
+
+
+def available_cases() -> list[str]:
+    """Names of the case modules shipped in the ``cases`` package."""
+    import cases
+
+    return sorted(m.name for m in pkgutil.iter_modules(cases.__path__) if not m.name.startswith("_"))
+
+
+def _import_case(name: str, source: str | None, base_dir: Path) -> ModuleType:
+    if source:
+        path = Path(source).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():
+            raise ConfigError("case.source", source, f"no such Python file ({path})")
+        module_name = f"pinn_elastic_user_case_{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+    if name not in available_cases():
+        raise ConfigError("case.name", name, "unknown case; available: " + ", ".join(available_cases()))
+    return importlib.import_module(f"cases.{name}")
+
+
+def load_case(case: dict[str, Any], base_dir: Path | None = None) -> tuple[Problem, Any]:
+    """Build the case's problem; returns ``(problem, params)``. Raises :class:`ConfigError`."""
+    values = dict(case)
+    name = str(values.get("name", ""))
+    module = _import_case(name, values.get("source"), base_dir or Path.cwd())
+    for required in ("Params", "build"):
+        if not hasattr(module, required):
+            raise ConfigError("case", name, f"a case module must define {required}")
+    params_dict = {k: v for k, v in values.items() if k not in RESERVED}
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(module.Params), params_dict)
+        params = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
+        if cause is not None:
+            raise cause from None
+        key = f"case.{err.key}" if getattr(err, "key", None) else "case"
+        allowed = ", ".join(f.name for f in module.Params.__dataclass_fields__.values())
+        reason = str(err).splitlines()[0]
+        raise ConfigError(
+            key, getattr(err, "value", None), f"{reason} (case {name!r} takes: {allowed})"
+        ) from None
+    return module.build(params), params

@@ -1,0 +1,120 @@
+"""Collocation points with everything the loss needs precomputed (targets, normals, lifts).
+
+All tensors are nondimensional (see :mod:`pinn_elastic.scaling`). The boundary points of
+every loss term are stacked into one tensor so the network is evaluated once per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor
+
+from .constraints import HardConstraints
+from .derivatives import Jet
+from .problem import Displacement, Problem, components_of, term_name
+from .scaling import Scales
+
+
+@dataclass
+class BoundaryTerm:
+    """One named boundary loss term on ``rows`` of the stacked boundary points."""
+
+    name: str
+    kind: str  # "displacement" | "traction"
+    rows: slice
+    components: tuple[int, ...]
+    target: Tensor  # (n, len(components))
+
+
+@dataclass
+class Collocation:
+    interior: Tensor  # (N, d)
+    body_force: Tensor | None  # (N, d)
+    boundary: Tensor  # (M, d)
+    normals: Tensor  # (M, d)
+    terms: list[BoundaryTerm]
+    interior_constraint: tuple[Jet, Jet] | None = None  # (lift, phi) jets with Hessians
+    boundary_constraint: tuple[Jet, Jet] | None = None  # (lift, phi) jets, gradients only
+
+    def to(self, *args, **kwargs) -> Collocation:
+        """``Tensor.to`` (device and/or dtype) applied to every tensor and jet."""
+
+        def move(value):
+            if value is None:
+                return None
+            if isinstance(value, tuple):
+                return tuple(v.to(*args, **kwargs) for v in value)
+            return value.to(*args, **kwargs)
+
+        return replace(
+            self,
+            interior=move(self.interior),
+            body_force=move(self.body_force),
+            boundary=move(self.boundary),
+            normals=move(self.normals),
+            terms=[replace(t, target=move(t.target)) for t in self.terms],
+            interior_constraint=move(self.interior_constraint),
+            boundary_constraint=move(self.boundary_constraint),
+        )
+
+
+def boundary_point_counts(problem: Problem, total: int) -> dict[str, int]:
+    """Split ``total`` boundary points over the named boundaries by length (at least 16 each)."""
+    geometry = problem.geometry
+    names = geometry.boundary_names
+    perimeter = sum(geometry.boundary_length(n) for n in names)
+    return {n: max(16, round(total * geometry.boundary_length(n) / perimeter)) for n in names}
+
+
+def sample_collocation(
+    problem: Problem,
+    scales: Scales,
+    n_interior: int,
+    n_boundary: int,
+    generator: torch.Generator,
+    dtype: torch.dtype,
+    constraints: HardConstraints | None,
+) -> Collocation:
+    """Sample the body and its boundaries and evaluate all data there (on the CPU)."""
+    geometry, dim = problem.geometry, problem.dim
+    x = geometry.sample_interior(n_interior, generator, torch.float64)
+    body_force = None
+    if problem.body_force is not None:
+        body_force = problem.body_force(x) * scales.length / scales.stress
+
+    counts = boundary_point_counts(problem, n_boundary)
+    sampled = {n: geometry.sample_boundary(n, c, generator, torch.float64) for n, c in counts.items()}
+    points, normals, terms, start = [], [], [], 0
+    for condition in problem.all_conditions:
+        comps = components_of(condition, dim)
+        if isinstance(condition, Displacement) and constraints is not None:
+            comps = tuple(c for c in comps if not constraints.imposes(condition, c))
+            if not comps:
+                continue
+        xb, nb = sampled[condition.boundary]
+        if isinstance(condition, Displacement):
+            kind, target = "displacement", condition.evaluate(xb) / scales.displacement
+        else:
+            kind, target = "traction", condition.evaluate(xb, nb) / scales.stress
+        rows = slice(start, start + len(xb))
+        start += len(xb)
+        name = term_name(condition, dim)
+        terms.append(BoundaryTerm(name, kind, rows, comps, target[:, list(comps)].to(dtype)))
+        points.append(xb)
+        normals.append(nb)
+
+    interior = scales.to_unit(x)
+    boundary = scales.to_unit(torch.cat(points)) if points else torch.zeros(0, dim, dtype=torch.float64)
+    colloc = Collocation(
+        interior=interior.to(dtype),
+        body_force=None if body_force is None else body_force.to(dtype),
+        boundary=boundary.to(dtype),
+        normals=(torch.cat(normals) if normals else torch.zeros(0, dim, dtype=torch.float64)).to(dtype),
+        terms=terms,
+    )
+    if constraints is not None and constraints.active:
+        colloc.interior_constraint = tuple(j.to(dtype) for j in constraints.jets(interior, hessian=True))
+        colloc.boundary_constraint = tuple(j.to(dtype) for j in constraints.jets(boundary, hessian=False))
+    return colloc

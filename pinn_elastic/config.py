@@ -1,0 +1,130 @@
+"""Typed configuration schema (Hydra structured configs) and its validation.
+
+The YAML files under ``conf/`` sit on top of these dataclasses, so a misspelt key or a value
+of the wrong type is rejected by Hydra; ``__post_init__`` checks the ranges once, when the CLI
+turns the composed config into these objects (``OmegaConf.to_object``). The ``case`` group is
+a free mapping here because every case has its own parameters; :mod:`pinn_elastic.cases`
+validates it against the case's own dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .activations import ACTIVATIONS
+from .errors import (
+    ConfigError,
+    require_choice,
+    require_non_negative,
+    require_positive,
+)
+
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+OUTPUT_LAYERS = ("solve", "init", "train")
+DERIVATIVES = ("forward", "autograd")
+
+
+@dataclass
+class ModelConfig:
+    activation: str = "gelu"
+    width: int = 64
+    depth: int = 4
+
+    def __post_init__(self) -> None:
+        require_choice("model.activation", self.activation, tuple(ACTIVATIONS))
+        for key in ("width", "depth"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"model.{key}", getattr(self, key), "must be an integer >= 1")
+
+
+@dataclass
+class TrainConfig:
+    adam_steps: int = 600
+    lbfgs_steps: int = 400
+    lr: float = 1e-3
+    lr_final: float = 1e-4
+    n_interior: int = 2048
+    n_boundary: int = 512
+    resample_every: int = 0
+    derivatives: str = "forward"
+    hard_bc: bool = True
+    output_layer: str = "solve"
+    lbfgs_history: int = 50
+    log_every: int = 100
+    loss_weights: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key in ("adam_steps", "lbfgs_steps", "resample_every"):
+            require_non_negative(f"train.{key}", getattr(self, key))
+        for key in ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every"):
+            require_positive(f"train.{key}", getattr(self, key))
+        require_choice("train.output_layer", self.output_layer, OUTPUT_LAYERS)
+        require_choice("train.derivatives", self.derivatives, DERIVATIVES)
+        if self.output_layer == "solve" and self.derivatives != "forward":
+            raise ConfigError(
+                "train.output_layer", self.output_layer, "needs train.derivatives=forward (use init or train)"
+            )
+        for name, weight in self.loss_weights.items():
+            require_non_negative(f"train.loss_weights.{name}", weight)
+
+
+@dataclass
+class OutputConfig:
+    resolution: int = 161
+    vtu: bool = True
+    plots: bool = True
+
+    def __post_init__(self) -> None:
+        if self.resolution < 3:
+            raise ConfigError("output.resolution", self.resolution, "must be an integer >= 3")
+
+
+@dataclass
+class Config:
+    case: dict[str, Any] = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        require_choice("device", self.device, DEVICES)
+        require_choice("dtype", self.dtype, DTYPES)
+        if "name" not in self.case:
+            raise ConfigError("case", dict(self.case), "must name a case (case=cantilever, ...)")
+
+
+def register_schema() -> None:
+    """Store the schema as ``base_config`` for ``conf/config.yaml``'s defaults list."""
+    ConfigStore.instance().store(name="base_config", node=Config)
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """The validated :class:`Config` of a composed Hydra config; raises :class:`ConfigError`."""
+    try:
+        plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
+        config = OmegaConf.to_object(plain)
+    except OmegaConfBaseException as err:
+        raise omegaconf_error(err) from None
+    if not isinstance(config, Config):  # composed without the schema (plain YAML)
+        config = Config(**config)
+    config.case = dict(config.case)
+    return config
+
+
+def omegaconf_error(err: OmegaConfBaseException) -> ConfigError:
+    """An OmegaConf validation error as a one-line :class:`ConfigError`."""
+    key = getattr(err, "full_key", None) or "config"
+    message = str(err).splitlines()[0] if str(err) else type(err).__name__
+    cause = err.__cause__
+    if isinstance(cause, ConfigError):
+        return cause
+    return ConfigError(key, getattr(err, "value", None), message)

@@ -1,0 +1,279 @@
+"""One solver run: case -> scales -> network -> training -> metrics, VTU and plots."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .atomic import write_text
+from .case_loader import load_case
+from .collocation import Collocation, sample_collocation
+from .config import Config
+from .constraints import HardConstraints
+from .evaluation import Fields, error_metrics, exact, nodal_weights, predict, probe_value
+from .export import point_data, write_vtu
+from .field import DisplacementField
+from .losses import loss_terms, residuals, total_loss
+from .lstsq import assemble, fit_output_layer, set_output_layer, solve
+from .models import MLP
+from .problem import AXES, Problem
+from .scaling import Scales, characteristic_scales
+from .taylor import apply_head, feature_jet
+from .training import History, Schedule, train
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is CUDA when available, else the CPU; ``cuda`` without a GPU is an error."""
+    from .errors import ConfigError
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", name, "CUDA is not available here; use device=cpu or device=auto")
+    return torch.device(name)
+
+
+class PhysicsLoss:
+    """The weighted sum of the named loss terms for a field on a collocation batch.
+
+    With ``solve_head`` (variable projection) every evaluation first sets the output layer to
+    its least-squares optimum for the current hidden features, so the optimisers move the
+    hidden layers only and the loss is the best one those features allow.
+    """
+
+    def __init__(
+        self, field: DisplacementField, lam: float, mu: float, weights: dict[str, float], solve_head: bool
+    ) -> None:
+        self.field, self.lam, self.mu, self.weights = field, lam, mu, weights
+        self.solve_head = solve_head
+
+    def __call__(self, colloc: Collocation) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if self.solve_head:
+            net = self.field.network
+            f_int = feature_jet(net, colloc.interior, hessian=True)
+            f_bnd = feature_jet(net, colloc.boundary, hessian=False)
+            with torch.no_grad():
+                A, b = assemble(f_int.detach(), f_bnd.detach(), colloc, self.lam, self.mu, self.weights)
+                set_output_layer(net, solve(A, b))
+            interior, boundary = self.field.constrain(apply_head(net, f_int), apply_head(net, f_bnd), colloc)
+        else:
+            interior, boundary = self.field.jets(colloc)
+        terms = loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
+        return total_loss(terms, self.weights), terms
+
+
+class Solver:
+    """Everything a run builds before training, for the CLI, the tests and the benchmarks."""
+
+    def __init__(self, config: Config, base_dir: Path | None = None) -> None:
+        self.config = config
+        self.problem, self.params = load_case(config.case, base_dir)
+        self.device = resolve_device(config.device)
+        self.dtype = getattr(torch, config.dtype)
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.scales = characteristic_scales(self.problem, self.generator)
+        problem, scales, train_cfg = self.problem, self.scales, config.train
+        probe = scales.to_unit(problem.geometry.sample_interior(4096, self.generator, torch.float64))
+        self.constraints = (
+            HardConstraints(problem, scales, scales.to_physical(probe)) if train_cfg.hard_bc else None
+        )
+        lo, hi = (
+            scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds
+        )
+        network = MLP(
+            problem.dim, problem.dim, config.model.width, config.model.depth, config.model.activation, lo, hi
+        )
+        self.field = DisplacementField(network, self.constraints, train_cfg.derivatives).to(
+            self.device, self.dtype
+        )
+        lam, mu = problem.material.lame(problem.dim)
+        self.lam_hat, self.mu_hat = lam / scales.modulus, mu / scales.modulus
+        self.loss = PhysicsLoss(
+            self.field,
+            self.lam_hat,
+            self.mu_hat,
+            dict(train_cfg.loss_weights),
+            train_cfg.output_layer == "solve",
+        )
+        self._check_weight_names()
+
+    def _check_weight_names(self) -> None:
+        from .errors import ConfigError
+
+        names = set(self.loss_term_names())
+        for name in self.config.train.loss_weights:
+            if name not in names:
+                raise ConfigError(
+                    f"train.loss_weights.{name}", None, "unknown term; terms: " + ", ".join(sorted(names))
+                )
+
+    def loss_term_names(self) -> list[str]:
+        return ["navier", *(t.name for t in self.sample().terms)]
+
+    def sample(self) -> Collocation:
+        t = self.config.train
+        colloc = sample_collocation(
+            self.problem,
+            self.scales,
+            t.n_interior,
+            t.n_boundary,
+            self.generator,
+            self.dtype,
+            self.constraints,
+        )
+        return colloc.to(self.device)
+
+    def fit_head(self, colloc: Collocation) -> float:
+        return fit_output_layer(self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights)
+
+    def train(self) -> History:
+        t = self.config.train
+        first = self.sample()
+        if t.output_layer in ("solve", "init"):
+            value = self.fit_head(first)
+            log.info("output layer set by least squares: loss %.3e", value)
+        batches = iter([first])
+
+        def sample() -> Collocation:
+            return next(batches, None) or self.sample()
+
+        schedule = Schedule(
+            adam_steps=t.adam_steps,
+            lbfgs_steps=t.lbfgs_steps,
+            lr=t.lr,
+            lr_final=t.lr_final,
+            log_every=t.log_every,
+            lbfgs_history=t.lbfgs_history,
+            resample_every=t.resample_every,
+        )
+        head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
+        params = [p for p in self.field.parameters() if p not in head]
+        return train(self.field, params, self.loss, sample, schedule)
+
+    def evaluate(
+        self, points: np.ndarray, triangles: np.ndarray
+    ) -> tuple[Fields, Fields | None, dict[str, Any]]:
+        """PINN (and exact) fields at mesh nodes, and the error and probe metrics."""
+        problem = self.problem
+        pinn = predict(self.field, self.scales, problem.material, points)
+        reference = exact(problem, points) if problem.exact_displacement is not None else None
+        metrics: dict[str, Any] = {}
+        if reference is not None:
+            metrics.update(error_metrics(pinn, reference, nodal_weights(points, triangles), problem.dim))
+        for probe in problem.probes:
+            at = np.asarray([probe.point], dtype=np.float64)
+            metrics[probe.name] = (
+                float(
+                    probe_value(
+                        predict(self.field, self.scales, problem.material, at),
+                        probe.quantity,
+                        probe.component,
+                    )[0]
+                )
+                * probe.scale
+            )
+            if problem.exact_displacement is not None:
+                metrics[f"{probe.name}_exact"] = (
+                    float(probe_value(exact(problem, at), probe.quantity, probe.component)[0]) * probe.scale
+                )
+        return pinn, reference, metrics
+
+
+def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[str, Any]:
+    """Solve, evaluate and write ``metrics.json``, ``fields.vtu`` and plots to ``output_dir``."""
+    wall = time.perf_counter()
+    solver = Solver(config, base_dir)
+    problem, scales = solver.problem, solver.scales
+    log.info("case: %s", problem.description or config.case["name"])
+    log.info(
+        "device=%s dtype=%s | scales: length %.4g, stress %.4g, displacement %.4g",
+        solver.device,
+        config.dtype,
+        scales.length,
+        scales.stress,
+        scales.displacement,
+    )
+    train_start = time.perf_counter()
+    history = solver.train()
+    train_seconds = time.perf_counter() - train_start
+
+    points, triangles = problem.geometry.mesh(config.output.resolution)
+    pinn, reference, metrics = solver.evaluate(points, triangles)
+    metrics = {
+        **metrics,
+        "train_seconds": train_seconds,
+        "final_loss": history.final_loss,
+        "adam_ms_per_step_median": history.adam_ms_per_step_median,
+        "adam_steps": config.train.adam_steps,
+        "lbfgs_iterations": history.lbfgs_iterations,
+        "nonfinite_recovered": history.nonfinite_recovered,
+        "case": config.case["name"],
+        "activation": config.model.activation,
+        "seed": config.seed,
+        "device": str(solver.device),
+        "dtype": config.dtype,
+        "evaluation_points": len(points),
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if config.output.vtu:
+        write_vtu(output_dir / "fields.vtu", points, triangles, point_data(pinn, reference))
+    if config.output.plots:
+        _plots(solver, history, points, triangles, pinn, reference, output_dir)
+    metrics["wall_seconds"] = time.perf_counter() - wall
+    write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
+    log.info("results:\n%s", format_metrics(metrics))
+    return metrics
+
+
+def _plots(
+    solver: Solver, history: History, points, triangles, pinn: Fields, reference: Fields | None, out: Path
+) -> None:
+    from .plots import plot_fields, plot_history, plot_line
+
+    plot_history(history, out / "loss.png")
+    dim = solver.problem.dim
+    panels = {f"u_{AXES[i]}": pinn.displacement[:, i] for i in range(dim)}
+    panels["von Mises stress"] = pinn.von_mises
+    if reference is not None:
+        panels["|u - u_exact|"] = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
+    plot_fields(points, triangles, panels, out / "fields.png")
+    problem = solver.problem
+    for line in problem.line_plots:
+        s = np.linspace(0.0, 1.0, 201)[:, None]
+        a, b = np.asarray(line.start, float), np.asarray(line.end, float)
+        at = a + s * (b - a)
+        values = probe_value(
+            predict(solver.field, solver.scales, problem.material, at), line.quantity, line.component
+        )
+        ref = None
+        if problem.exact_displacement is not None:
+            ref = probe_value(exact(problem, at), line.quantity, line.component)
+        label = f"{line.quantity} {line.component}"
+        plot_line(s[:, 0] * np.linalg.norm(b - a), values, ref, label, out / f"{line.name}.png")
+
+
+def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """A short two-column table of the metrics."""
+    width = max(len(k) for k in metrics)
+    lines = []
+    for key, value in metrics.items():
+        text = f"{value:.4e}" if isinstance(value, float) else str(value)
+        lines.append(f"  {key:<{width}}  {text}")
+    return "\n".join(lines)
+
+
+__all__ = ["PhysicsLoss", "Problem", "Scales", "Solver", "run"]
