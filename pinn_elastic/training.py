@@ -79,7 +79,7 @@ class BestState:
 
 
 def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
-    return {k: float(v) for k, v in terms.items()}
+    return {k: float(v.detach()) for k, v in terms.items()}
 
 
 def _log_line(

@@ -1,0 +1,25 @@
+"""Shared helpers: configs composed from the real YAML tree, small budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from pinn_elastic.cli import CONF_DIR
+from pinn_elastic.config import Config, to_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_config(*overrides: str) -> Config:
+    """The validated config for these command-line overrides."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return to_config(compose(config_name="config", overrides=list(overrides)))
+
+
+@pytest.fixture(autouse=True)
+def _threads() -> None:
+    torch.set_num_threads(2)

@@ -1,0 +1,94 @@
+"""Configuration: composition from the YAML tree, validation, one-line CLI errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pinn_elastic.case_loader import load_case
+from pinn_elastic.errors import ConfigError
+
+from .conftest import make_config
+
+
+def test_defaults_compose_to_typed_config():
+    config = make_config()
+    assert config.case["name"] == "cantilever"
+    assert config.model.activation == "gelu"
+    assert config.train.adam_steps >= 0 and config.train.lbfgs_steps >= 0
+    assert config.device == "auto" and config.dtype in ("float32", "float64")
+    problem, params = load_case(config.case)
+    assert params.length == 4.0 and params.plane == "stress"
+    assert problem.material.E == 1000.0
+
+
+def test_quick_training_preset_overrides_budgets():
+    config = make_config("train=quick")
+    assert config.train.adam_steps == 100 and config.train.lr == 1e-3
+
+
+@pytest.mark.parametrize(
+    "override,key",
+    [
+        ("case.E=-5", "case.E"),
+        ("case.nu=0.5", "case.nu"),
+        ("case.nu=-1.2", "case.nu"),
+        ("case.height=0", "case.height"),
+        ("case.plane=membrane", "case.plane"),
+        ("model.activation=swishy", "model.activation"),
+        ("model.width=0", "model.width"),
+        ("train.n_interior=0", "train.n_interior"),
+        ("train.lbfgs_steps=-1", "train.lbfgs_steps"),
+        ("train.lr=0", "train.lr"),
+        ("device=tpu", "device"),
+        ("dtype=float16", "dtype"),
+    ],
+)
+def test_bad_values_raise_config_error_naming_the_key(override, key):
+    with pytest.raises(ConfigError) as info:
+        config = make_config(override)
+        load_case(config.case)
+    assert info.value.key == key
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_type_in_case_parameter_is_rejected():
+    config = make_config("case.length=abc")
+    with pytest.raises(ConfigError, match="case.length"):
+        load_case(config.case)
+
+
+def _cli(tmp_path, *args):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pinn_elastic", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["case.E=-1"], "case.E = -1.0"),
+        (["case.nu=0.7"], "case.nu = 0.7"),
+        (["train.lr=abc"], "train.lr"),
+        (["case.lenght=3"], "lenght"),
+        (["case=nonexistent"], "case/nonexistent"),
+        (["model.activation=foo"], "model.activation = 'foo'"),
+        (["train.adam_steps=-5"], "train.adam_steps = -5"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_and_no_outputs(tmp_path, args, needle):
+    result = _cli(tmp_path, *args)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pinn-elastic: error:") and needle in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not any(tmp_path.rglob("*.json")) and not any(tmp_path.rglob("*.log"))
+    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("*.yaml"))

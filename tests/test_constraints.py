@@ -1,0 +1,55 @@
+"""Exact imposition of displacement conditions and the least-squares output layer."""
+
+import torch
+
+from cases.cantilever import Params, build
+from pinn_elastic.config import Config, TrainConfig
+from pinn_elastic.runner import Solver
+
+f64 = torch.float64
+
+
+def _solver(**train):
+    config = Config(case={"name": "cantilever"}, train=TrainConfig(n_interior=256, n_boundary=128, **train))
+    return Solver(config)
+
+
+def test_hard_constraint_reproduces_clamp_data_exactly():
+    solver = _solver()
+    problem = build(Params())
+    y = torch.linspace(-0.5, 0.5, 50, dtype=f64)
+    clamp = torch.stack([torch.zeros_like(y), y], -1)
+    jet = solver.field.evaluate(solver.scales.to_unit(clamp))
+    assert torch.allclose(
+        jet.value * solver.scales.displacement, problem.exact_displacement(clamp), atol=1e-14
+    )
+    # ...whatever the network weights are.
+    with torch.no_grad():
+        for p in solver.field.parameters():
+            p.add_(torch.randn_like(p))
+    jet = solver.field.evaluate(solver.scales.to_unit(clamp))
+    assert torch.allclose(
+        jet.value * solver.scales.displacement, problem.exact_displacement(clamp), atol=1e-14
+    )
+    # The clamp is no longer a loss term.
+    assert "displacement_left" not in solver.loss_term_names()
+
+
+def test_soft_constraint_keeps_clamp_as_loss_term():
+    assert "displacement_left" in _solver(hard_bc=False).loss_term_names()
+
+
+def test_least_squares_output_layer_is_stationary():
+    solver = _solver(output_layer="init")
+    colloc = solver.sample()
+    before = float(solver.loss(colloc)[0])
+    solver.fit_head(colloc)
+    loss, _ = solver.loss(colloc)
+    head = list(solver.field.network.head.parameters())
+    grads = torch.autograd.grad(loss, head)
+    assert float(loss) < 1e-3 * before
+    assert max(g.abs().max().item() for g in grads) < 1e-6
+    # Any perturbation of the output layer raises the loss (it is the minimum).
+    with torch.no_grad():
+        head[0].add_(1e-3 * torch.randn_like(head[0]))
+    assert float(solver.loss(colloc)[0]) > float(loss)

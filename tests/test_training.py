@@ -1,0 +1,68 @@
+"""Training: the loss falls, small budgets reach honest accuracy, non-finite losses are survived."""
+
+import math
+
+import torch
+
+from pinn_elastic.config import Config, ModelConfig, TrainConfig
+from pinn_elastic.runner import Solver
+from pinn_elastic.training import Schedule, train
+
+
+def _config(**train) -> Config:
+    base = dict(n_interior=512, n_boundary=128, log_every=25)
+    return Config(
+        case={"name": "cantilever"},
+        model=ModelConfig(width=32, depth=3),
+        train=TrainConfig(**{**base, **train}),
+    )
+
+
+def test_plain_pinn_loss_falls_with_adam_then_lbfgs():
+    solver = Solver(_config(output_layer="train", adam_steps=150, lbfgs_steps=50, lr=3e-3))
+    history = solver.train()
+    adam = [loss for loss, phase in zip(history.loss, history.phase) if phase == "adam"]
+    assert adam[-1] < 0.2 * adam[0]
+    assert history.lbfgs_start == 151 and history.loss[-1] <= min(adam)
+    assert set(history.terms) >= {"navier", "traction_right", "traction_top", "traction_bottom"}
+
+
+def test_small_budget_default_method_is_accurate():
+    solver = Solver(_config(adam_steps=30, lbfgs_steps=10))
+    solver.train()
+    points, triangles = solver.problem.geometry.mesh(61)
+    _, _, metrics = solver.evaluate(points, triangles)
+    assert metrics["rel_l2_displacement"] < 1e-3, metrics
+    assert metrics["rel_l2_stress"] < 1e-2, metrics
+    assert math.isclose(metrics["tip_deflection"], metrics["tip_deflection_exact"], rel_tol=1e-3)
+
+
+def test_relu_cannot_fit_the_beam():
+    config = _config(adam_steps=30, lbfgs_steps=0)
+    config.model = ModelConfig(activation="relu", width=32, depth=3)
+    solver = Solver(config)
+    solver.train()
+    points, triangles = solver.problem.geometry.mesh(41)
+    _, _, metrics = solver.evaluate(points, triangles)
+    assert metrics["rel_l2_displacement"] > 0.1
+
+
+def test_nonfinite_loss_restores_best_state_and_says_so():
+    solver = Solver(_config(output_layer="train"))
+    calls = {"n": 0}
+
+    def exploding(colloc):
+        calls["n"] += 1
+        loss, terms = solver.loss(colloc)
+        if calls["n"] > 40:
+            return loss * float("nan"), terms
+        return loss, terms
+
+    schedule = Schedule(
+        adam_steps=100, lbfgs_steps=20, lr=1e-3, lr_final=1e-4, log_every=10, lbfgs_history=10
+    )
+    params = list(solver.field.parameters())
+    history = train(solver.field, params, exploding, solver.sample, schedule)
+    assert history.nonfinite_recovered
+    assert all(torch.isfinite(p).all() for p in params)
+    assert math.isfinite(float(solver.loss(solver.sample())[0]))
