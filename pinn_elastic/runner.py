@@ -23,8 +23,8 @@ from .field import DisplacementField
 from .losses import loss_terms, residuals, total_loss
 from .lstsq import assemble, fit_output_layer, set_output_layer, solve
 from .models import MLP
-from .problem import AXES, Problem
-from .scaling import Scales, characteristic_scales
+from .problem import AXES
+from .scaling import characteristic_scales
 from .taylor import apply_head, feature_jet
 from .training import History, Schedule, train
 
@@ -83,10 +83,8 @@ class Solver:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.scales = characteristic_scales(self.problem, self.generator)
         problem, scales, train_cfg = self.problem, self.scales, config.train
-        probe = scales.to_unit(problem.geometry.sample_interior(4096, self.generator, torch.float64))
-        self.constraints = (
-            HardConstraints(problem, scales, scales.to_physical(probe)) if train_cfg.hard_bc else None
-        )
+        probe = problem.geometry.sample_interior(4096, torch.Generator().manual_seed(0), torch.float64)
+        self.constraints = HardConstraints(problem, scales, probe) if train_cfg.hard_bc else None
         lo, hi = (
             scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds
         )
@@ -118,7 +116,11 @@ class Solver:
                 )
 
     def loss_term_names(self) -> list[str]:
-        return ["navier", *(t.name for t in self.sample().terms)]
+        """Names of the loss terms (from a tiny throw-away batch)."""
+        colloc = sample_collocation(
+            self.problem, self.scales, 16, 16, torch.Generator().manual_seed(0), self.dtype, self.constraints
+        )
+        return ["navier", *(t.name for t in colloc.terms)]
 
     def sample(self) -> Collocation:
         t = self.config.train
@@ -274,6 +276,3 @@ def format_metrics(metrics: dict[str, Any]) -> str:
         text = f"{value:.4e}" if isinstance(value, float) else str(value)
         lines.append(f"  {key:<{width}}  {text}")
     return "\n".join(lines)
-
-
-__all__ = ["PhysicsLoss", "Problem", "Scales", "Solver", "run"]

@@ -55,7 +55,7 @@ def test_bad_values_raise_config_error_naming_the_key(override, key):
 
 def test_wrong_type_in_case_parameter_is_rejected():
     config = make_config("case.length=abc")
-    with pytest.raises(ConfigError, match="case.length"):
+    with pytest.raises(ConfigError, match=r"case\.length"):
         load_case(config.case)
 
 

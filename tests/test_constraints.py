@@ -42,14 +42,14 @@ def test_soft_constraint_keeps_clamp_as_loss_term():
 def test_least_squares_output_layer_is_stationary():
     solver = _solver(output_layer="init")
     colloc = solver.sample()
-    before = float(solver.loss(colloc)[0])
+    before = float(solver.loss(colloc)[0].detach())
     solver.fit_head(colloc)
     loss, _ = solver.loss(colloc)
     head = list(solver.field.network.head.parameters())
     grads = torch.autograd.grad(loss, head)
-    assert float(loss) < 1e-3 * before
+    assert float(loss.detach()) < 1e-3 * before
     assert max(g.abs().max().item() for g in grads) < 1e-6
     # Any perturbation of the output layer raises the loss (it is the minimum).
     with torch.no_grad():
         head[0].add_(1e-3 * torch.randn_like(head[0]))
-    assert float(solver.loss(colloc)[0]) > float(loss)
+    assert float(solver.loss(colloc)[0].detach()) > float(loss.detach())

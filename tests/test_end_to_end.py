@@ -64,7 +64,7 @@ def test_vtu_has_fields_in_physical_units_and_paraview_layout(finished_run):
     # Plane stress: sigma_zz = 0 (ZZ is the third of XX, YY, ZZ, XY, YZ, XZ).
     assert np.abs(data["stress_exact"][:, 2]).max() < 1e-9
     assert np.allclose(data["displacement_error"], data["displacement"] - data["displacement_exact"])
-    # Independent error check from the file: the exact sigma_xx at the clamp's top fibre is P L (D/2) / I = 24.
+    # From the file alone: the exact sigma_xx at the top of the clamp is P L (D/2) / I = 24.
     top_clamp = np.argmin(np.hypot(mesh.points[:, 0], mesh.points[:, 1] - 0.5))
     assert data["stress_exact"][top_clamp, 0] == pytest.approx(24.0, rel=1e-9)
     err = np.linalg.norm(data["displacement_error"], axis=1).max()
