@@ -187,7 +187,7 @@ def _run_lbfgs(
         last_terms.update({k: v.detach() for k, v in terms.items()})
         return loss
 
-    best.offer(float(closure()))
+    best.offer(float(closure().detach()))
     done = 0
     while done < schedule.lbfgs_steps:
         chunk = min(schedule.log_every, schedule.lbfgs_steps - done)
@@ -196,7 +196,7 @@ def _run_lbfgs(
         before = lbfgs.state[params[0]].get("n_iter", 0)
         previous = best.loss
         lbfgs.step(closure)
-        loss = float(closure())  # step() returns the loss before the step; report the one after
+        loss = float(closure().detach())  # step() returns the loss before the step; report the one after
         advanced = lbfgs.state[params[0]].get("n_iter", 0) - before
         done += advanced
         finite = math.isfinite(loss) and all(torch.isfinite(p).all() for p in params)
