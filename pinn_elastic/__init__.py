@@ -1,13 +1,17 @@
 """pinn-elastic: physics-informed neural networks for linear elasticity."""
 
 from .errors import ConfigError
-from .geometry import Rectangle, Segment, Shape
+from .geometry import Arc, Difference, Disk, Intersection, Rectangle, Segment, Shape, Union
 from .materials import Material
 from .problem import Displacement, LinePlot, Probe, Problem, Traction
 
 __all__ = [
+    "Arc",
     "ConfigError",
+    "Difference",
+    "Disk",
     "Displacement",
+    "Intersection",
     "LinePlot",
     "Material",
     "Probe",
@@ -16,5 +20,6 @@ __all__ = [
     "Segment",
     "Shape",
     "Traction",
+    "Union",
 ]
 __version__ = "0.1.0"

@@ -47,8 +47,8 @@ class ModelConfig:
 class TrainConfig:
     adam_steps: int = 600
     lbfgs_steps: int = 400
-    lr: float = 1e-3
-    lr_final: float = 1e-4
+    lr: float = 1e-2
+    lr_final: float = 1e-3
     n_interior: int = 2048
     n_boundary: int = 512
     resample_every: int = 0

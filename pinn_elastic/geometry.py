@@ -1,26 +1,76 @@
 """Bodies, their named boundary pieces, and seeded sampling.
 
-A :class:`Shape` knows whether points are inside it, its bounding box and area, and its
-boundary as named :class:`Segment` pieces (oriented counter-clockwise, so the outward normal
-is the tangent turned clockwise). Sampling takes an explicit ``torch.Generator``.
+A :class:`Shape` knows whether points are inside it and its bounding box, and carries its
+boundary as named pieces (:class:`Segment`, :class:`Arc`), each with outward unit normals.
+Shapes combine by constructive solid geometry: ``plate - hole`` (:class:`Difference`),
+``a | b`` (:class:`Union`) and ``a & b`` (:class:`Intersection`); the combined boundary is the
+pieces of each operand clipped to the part that bounds the result (a hole's arc keeps its name,
+and its normal points into the hole).
 
-Corners, where the normal is undefined, are never sampled: each piece draws its arc-length
-parameter from the open interval, so every boundary point has a unique outward normal.
+Corners, where the normal is undefined, are never sampled: each piece draws its parameter
+from the open interval, so every boundary point has a unique outward normal. Sampling takes
+an explicit ``torch.Generator``; nothing touches global random state.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import Tensor
 
 
+class Piece:
+    """A named boundary curve ``x(t)``, ``t in [0, 1]``, with outward normals ``n(t)``."""
+
+    name: str
+
+    @property
+    def length(self) -> float:
+        raise NotImplementedError
+
+    def at(self, t: Tensor) -> Tensor:
+        """Points ``(n, 2)`` at parameters ``t (n,)``."""
+        raise NotImplementedError
+
+    def normals_at(self, t: Tensor) -> Tensor:
+        """Outward unit normals ``(n, 2)`` at parameters ``t (n,)``."""
+        raise NotImplementedError
+
+    def distance(self, x: Tensor) -> Tensor:
+        """Smooth signed distance to the piece's carrier curve, positive on the body's side."""
+        raise NotImplementedError
+
+    def project(self, x: Tensor) -> Tensor:
+        """Closest point on the carrier curve (line or circle), ``(N, 2)``."""
+        raise NotImplementedError
+
+    def restrict(self, t0: float, t1: float) -> Piece:
+        """The part of the piece between parameters ``t0 < t1``."""
+        raise NotImplementedError
+
+    def flipped(self) -> Piece:
+        """The same curve bounding the complementary region (normals reversed)."""
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        """``n`` points stratified uniformly in arc length (endpoints excluded) and normals."""
+        t = (torch.arange(n, dtype=dtype) + torch.rand(n, generator=generator, dtype=dtype)) / n
+        t = t.clamp(1e-9, 1 - 1e-9)
+        return self.at(t), self.normals_at(t)
+
+    def trace(self, spacing: float) -> np.ndarray:
+        """Points along the piece, endpoints included, at most ``spacing`` apart."""
+        count = max(2, math.ceil(self.length / spacing) + 1)
+        return self.at(torch.linspace(0.0, 1.0, count, dtype=torch.float64)).numpy()
+
+
 @dataclass(frozen=True)
-class Segment:
-    """A straight boundary piece from ``start`` to ``end``; the body lies on its left."""
+class Segment(Piece):
+    """A straight piece from ``start`` to ``end``; the body lies on its left."""
 
     name: str
     start: tuple[float, float]
@@ -33,47 +83,121 @@ class Segment:
     @property
     def normal(self) -> tuple[float, float]:
         """Outward unit normal: the unit tangent turned clockwise."""
-        tx, ty = (self.end[0] - self.start[0]) / self.length, (self.end[1] - self.start[1]) / self.length
+        tx, ty = ((e - s) / self.length for s, e in zip(self.start, self.end))
         return (ty, -tx)
 
-    def at(self, s: Tensor) -> Tensor:
-        """Points at arc-length fractions ``s (n,)`` -> ``(n, 2)``."""
-        a = torch.tensor(self.start, dtype=s.dtype)
-        b = torch.tensor(self.end, dtype=s.dtype)
-        return a + s[:, None] * (b - a)
+    def at(self, t: Tensor) -> Tensor:
+        a = torch.tensor(self.start, dtype=t.dtype, device=t.device)
+        b = torch.tensor(self.end, dtype=t.dtype, device=t.device)
+        return a + t[:, None] * (b - a)
 
-    def sample(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        """``n`` points uniform in arc length (endpoints excluded) and their normals."""
-        s = (torch.arange(n, dtype=dtype) + torch.rand(n, generator=generator, dtype=dtype)) / n
-        s = s.clamp(1e-6, 1 - 1e-6)
-        points = self.at(s)
-        normals = torch.tensor(self.normal, dtype=dtype).expand(n, 2).clone()
-        return points, normals
+    def normals_at(self, t: Tensor) -> Tensor:
+        return torch.tensor(self.normal, dtype=t.dtype, device=t.device).expand(len(t), 2).clone()
 
     def distance(self, x: Tensor) -> Tensor:
-        """Signed distance to the piece's line, positive on the body's side, ``(N,)``."""
         n = torch.tensor(self.normal, dtype=x.dtype, device=x.device)
         a = torch.tensor(self.start, dtype=x.dtype, device=x.device)
         return -((x - a) * n).sum(-1)
 
     def project(self, x: Tensor) -> Tensor:
-        """Closest point on the piece's line, ``(N, 2)``."""
         n = torch.tensor(self.normal, dtype=x.dtype, device=x.device)
         return x + self.distance(x)[:, None] * n
 
-    def trace(self, spacing: float) -> np.ndarray:
-        """Points along the piece, endpoints included, at most ``spacing`` apart."""
-        count = max(2, math.ceil(self.length / spacing) + 1)
-        s = np.linspace(0.0, 1.0, count)
-        a, b = np.asarray(self.start), np.asarray(self.end)
-        return a + s[:, None] * (b - a)
+    def restrict(self, t0: float, t1: float) -> Segment:
+        a, b = (tuple(float(v) for v in self.at(torch.tensor([t], dtype=torch.float64))[0]) for t in (t0, t1))
+        return replace(self, start=a, end=b)
+
+    def flipped(self) -> Segment:
+        return replace(self, start=self.end, end=self.start)
+
+
+@dataclass(frozen=True)
+class Arc(Piece):
+    """A circular piece, angles ``theta0 -> theta1`` (radians, counter-clockwise).
+
+    ``body_inside``: the body lies inside the circle (an outer boundary, normals point away
+    from the centre); otherwise outside it (a hole, normals point toward the centre).
+    """
+
+    name: str
+    center: tuple[float, float]
+    radius: float
+    theta0: float = 0.0
+    theta1: float = 2 * math.pi
+    body_inside: bool = True
+
+    @property
+    def length(self) -> float:
+        return self.radius * abs(self.theta1 - self.theta0)
+
+    @property
+    def closed(self) -> bool:
+        return math.isclose(abs(self.theta1 - self.theta0), 2 * math.pi)
+
+    def _angle(self, t: Tensor) -> Tensor:
+        return self.theta0 + t * (self.theta1 - self.theta0)
+
+    def at(self, t: Tensor) -> Tensor:
+        theta = self._angle(t)
+        c = torch.tensor(self.center, dtype=t.dtype, device=t.device)
+        return c + self.radius * torch.stack([torch.cos(theta), torch.sin(theta)], -1)
+
+    def normals_at(self, t: Tensor) -> Tensor:
+        theta = self._angle(t)
+        radial = torch.stack([torch.cos(theta), torch.sin(theta)], -1)
+        return radial if self.body_inside else -radial
+
+    def distance(self, x: Tensor) -> Tensor:
+        r = (x - torch.tensor(self.center, dtype=x.dtype, device=x.device)).norm(dim=-1)
+        return self.radius - r if self.body_inside else r - self.radius
+
+    def project(self, x: Tensor) -> Tensor:
+        c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
+        offset = x - c
+        return c + self.radius * offset / offset.norm(dim=-1, keepdim=True)
+
+    def restrict(self, t0: float, t1: float) -> Arc:
+        span = self.theta1 - self.theta0
+        return replace(self, theta0=self.theta0 + t0 * span, theta1=self.theta0 + t1 * span)
+
+    def flipped(self) -> Arc:
+        return replace(self, body_inside=not self.body_inside)
+
+
+def clip(piece: Piece, keep: Callable[[Tensor], Tensor], samples: int = 2049) -> list[Piece]:
+    """The parts of ``piece`` where ``keep(points)`` holds, with ends found by bisection."""
+    t = torch.linspace(0.0, 1.0, samples, dtype=torch.float64)
+    mask = keep(piece.at(t)).tolist()
+
+    def edge(lo: float, hi: float, inside_lo: bool) -> float:
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if bool(keep(piece.at(torch.tensor([mid], dtype=torch.float64)))[0]) == inside_lo:
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
+
+    runs, start = [], None
+    for i, inside in enumerate(mask):
+        if inside and start is None:
+            start = 0.0 if i == 0 else edge(float(t[i - 1]), float(t[i]), False)
+        if not inside and start is not None:
+            runs.append((start, edge(float(t[i - 1]), float(t[i]), True)))
+            start = None
+    if start is not None:
+        runs.append((start, 1.0))
+    if isinstance(piece, Arc) and piece.closed and len(runs) > 1 and runs[0][0] == 0.0 and runs[-1][1] == 1.0:
+        (first_end, last_start) = runs[0][1], runs[-1][0]
+        runs = [(last_start, 1.0 + first_end), *runs[1:-1]]  # join the run across theta = 2 pi
+    return [piece.restrict(a, b) for a, b in runs if (b - a) * piece.length > 1e-12]
 
 
 class Shape:
-    """A 2D body: membership test, bounding box, area and named boundary pieces."""
+    """A 2D body: membership test, bounding box and named boundary pieces."""
 
     dim = 2
-    pieces: tuple[Segment, ...]
+    pieces: tuple[Piece, ...]
 
     def contains(self, x: Tensor) -> Tensor:
         """Boolean mask ``(N,)``: the point lies in the open body."""
@@ -84,12 +208,24 @@ class Shape:
         """``(lower corner, upper corner)`` of the bounding box."""
         raise NotImplementedError
 
+    def __sub__(self, other: Shape) -> Difference:
+        return Difference(self, other)
+
+    def __or__(self, other: Shape) -> Union:
+        return Union(self, other)
+
+    def __and__(self, other: Shape) -> Intersection:
+        return Intersection(self, other)
+
     @property
     def boundary_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.name for p in self.pieces))
 
-    def pieces_named(self, name: str) -> tuple[Segment, ...]:
+    def pieces_named(self, name: str) -> tuple[Piece, ...]:
         return tuple(p for p in self.pieces if p.name == name)
+
+    def boundary_length(self, name: str) -> float:
+        return sum(p.length for p in self.pieces_named(name))
 
     def sample_interior(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
         """``n`` points uniformly distributed in the body, ``(n, d)``, by rejection."""
@@ -97,9 +233,8 @@ class Shape:
         hi = torch.tensor(self.bounds[1], dtype=dtype)
         chunks, have = [], 0
         while have < n:
-            trial = lo + (hi - lo) * torch.rand(
-                2 * (n - have) + 16, self.dim, generator=generator, dtype=dtype
-            )
+            draw = torch.rand(2 * (n - have) + 16, self.dim, generator=generator, dtype=dtype)
+            trial = lo + (hi - lo) * draw
             trial = trial[self.contains(trial)]
             chunks.append(trial)
             have += len(trial)
@@ -115,16 +250,13 @@ class Shape:
         samples = [p.sample(c, generator, dtype) for p, c in zip(pieces, counts) if c > 0]
         return torch.cat([s[0] for s in samples]), torch.cat([s[1] for s in samples])
 
-    def boundary_length(self, name: str) -> float:
-        return sum(p.length for p in self.pieces_named(name))
-
     def mesh(self, resolution: int) -> tuple[np.ndarray, np.ndarray]:
         """A triangulation of the body for export and evaluation.
 
         ``resolution`` points along the longest side of the bounding box. Returns node
         coordinates ``(M, 2)`` and triangles ``(K, 3)``: a regular grid strictly inside the body
-        plus points traced along every boundary piece, Delaunay-triangulated, with the
-        triangles whose centroid lies outside the body removed.
+        plus points traced along every boundary piece (arcs followed at the grid spacing),
+        Delaunay-triangulated, with the triangles whose centroid lies outside the body removed.
         """
         from matplotlib.tri import Triangulation
 
@@ -132,23 +264,15 @@ class Shape:
         spacing = float((hi - lo).max()) / max(resolution - 1, 1)
         axes = [np.arange(lo[i] + spacing / 2, hi[i], spacing) for i in range(2)]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2)
-        grid_t = torch.from_numpy(grid)
-        inside = self.contains(grid_t).numpy() & (self._distance_to_boundary(grid_t) > 0.3 * spacing)
         boundary = np.concatenate([p.trace(spacing) for p in self.pieces])
-        points = np.unique(np.round(np.concatenate([grid[inside], boundary]), 12), axis=0)
+        dense = torch.from_numpy(np.concatenate([p.trace(spacing / 8) for p in self.pieces]))
+        grid_t = torch.from_numpy(grid)
+        near = torch.cat([torch.cdist(chunk, dense).min(1).values for chunk in grid_t.split(4096)])
+        keep = self.contains(grid_t) & (near > 0.45 * spacing)
+        points = np.unique(np.round(np.concatenate([grid[keep.numpy()], boundary]), 12), axis=0)
         triangles = Triangulation(points[:, 0], points[:, 1]).triangles
         centroids = torch.from_numpy(points[triangles].mean(1))
-        keep = self.contains(centroids).numpy()
-        return points, triangles[keep]
-
-    def _distance_to_boundary(self, x: Tensor) -> np.ndarray:
-        """Unsigned distance from points to the nearest boundary piece (segments clamped)."""
-        distances = []
-        for p in self.pieces:
-            a, b = torch.tensor(p.start, dtype=x.dtype), torch.tensor(p.end, dtype=x.dtype)
-            t = (((x - a) * (b - a)).sum(-1) / ((b - a) ** 2).sum()).clamp(0, 1)
-            distances.append((x - (a + t[:, None] * (b - a))).norm(dim=-1))
-        return torch.stack(distances).min(0).values.numpy()
+        return points, triangles[self.contains(centroids).numpy()]
 
 
 class Rectangle(Shape):
@@ -174,6 +298,78 @@ class Rectangle(Shape):
     @property
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         return self.lower, self.upper
+
+
+class Disk(Shape):
+    """The open disk ``|x - center| < radius``; its boundary is one arc named ``name``."""
+
+    def __init__(self, center: tuple[float, float], radius: float, name: str = "circle") -> None:
+        if not radius > 0:
+            raise ValueError(f"Disk needs radius > 0, got {radius}")
+        self.center, self.radius = (float(center[0]), float(center[1])), float(radius)
+        self.pieces = (Arc(name, self.center, self.radius),)
+
+    def contains(self, x: Tensor) -> Tensor:
+        c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
+        return (x - c).norm(dim=-1) < self.radius
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        (cx, cy), r = self.center, self.radius
+        return (cx - r, cy - r), (cx + r, cy + r)
+
+
+class Difference(Shape):
+    """``a`` with ``b`` cut out; ``b``'s boundary inside ``a`` becomes a boundary (a hole)."""
+
+    def __init__(self, a: Shape, b: Shape) -> None:
+        self.a, self.b = a, b
+        outside_b = [q for p in a.pieces for q in clip(p, lambda x: ~b.contains(x))]
+        inside_a = [q.flipped() for p in b.pieces for q in clip(p, a.contains)]
+        self.pieces = tuple(outside_b + inside_a)
+
+    def contains(self, x: Tensor) -> Tensor:
+        return self.a.contains(x) & ~self.b.contains(x)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return self.a.bounds
+
+
+class Union(Shape):
+    """The union of ``a`` and ``b``; the boundary pieces of each outside the other."""
+
+    def __init__(self, a: Shape, b: Shape) -> None:
+        self.a, self.b = a, b
+        pieces = [q for p in a.pieces for q in clip(p, lambda x: ~b.contains(x))]
+        pieces += [q for p in b.pieces for q in clip(p, lambda x: ~a.contains(x))]
+        self.pieces = tuple(pieces)
+
+    def contains(self, x: Tensor) -> Tensor:
+        return self.a.contains(x) | self.b.contains(x)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        (alo, ahi), (blo, bhi) = self.a.bounds, self.b.bounds
+        return tuple(map(min, alo, blo)), tuple(map(max, ahi, bhi))
+
+
+class Intersection(Shape):
+    """The common part of ``a`` and ``b``; the boundary pieces of each inside the other."""
+
+    def __init__(self, a: Shape, b: Shape) -> None:
+        self.a, self.b = a, b
+        pieces = [q for p in a.pieces for q in clip(p, b.contains)]
+        pieces += [q for p in b.pieces for q in clip(p, a.contains)]
+        self.pieces = tuple(pieces)
+
+    def contains(self, x: Tensor) -> Tensor:
+        return self.a.contains(x) & self.b.contains(x)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        (alo, ahi), (blo, bhi) = self.a.bounds, self.b.bounds
+        return tuple(map(max, alo, blo)), tuple(map(min, ahi, bhi))
 
 
 def _split_count(n: int, fractions: list[float]) -> list[int]:

@@ -25,7 +25,7 @@ def test_defaults_compose_to_typed_config():
 
 def test_quick_training_preset_overrides_budgets():
     config = make_config("train=quick")
-    assert config.train.adam_steps == 100 and config.train.lr == 1e-3
+    assert config.train.adam_steps == 100 and config.train.n_interior == 512
 
 
 @pytest.mark.parametrize(

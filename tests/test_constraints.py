@@ -53,3 +53,26 @@ def test_least_squares_output_layer_is_stationary():
     with torch.no_grad():
         head[0].add_(1e-3 * torch.randn_like(head[0]))
     assert float(solver.loss(colloc)[0].detach()) > float(loss.detach())
+
+
+def test_per_component_hard_constraints_on_the_manufactured_plate():
+    config = Config(case={"name": "manufactured"}, train=TrainConfig(n_interior=256, n_boundary=128))
+    solver = Solver(config)
+    with torch.no_grad():
+        for p in solver.field.parameters():
+            p.add_(torch.randn_like(p))
+    s = torch.linspace(0.01, 0.99, 40, dtype=f64)
+    zero, one = torch.zeros_like(s), torch.ones_like(s)
+    edges = {
+        "bottom": torch.stack([s, zero], -1),
+        "top": torch.stack([s, one], -1),
+        "left": torch.stack([zero, s], -1),
+        "right": torch.stack([one, s], -1),
+    }
+    u = {name: solver.field.evaluate(solver.scales.to_unit(x)).value for name, x in edges.items()}
+    assert u["bottom"].abs().max() < 1e-14  # u_x = u_y = 0
+    assert u["top"][:, 0].abs().max() < 1e-14 and u["top"][:, 1].abs().min() > 0  # u_y free on top
+    for side in ("left", "right"):
+        assert u[side][:, 1].abs().max() < 1e-14 and u[side][:, 0].abs().max() > 0
+    names = solver.loss_term_names()
+    assert "traction_top_y" in names and not any(n.startswith("displacement") for n in names)

@@ -44,7 +44,7 @@ def test_relu_cannot_fit_the_beam():
     solver.train()
     points, triangles = solver.problem.geometry.mesh(41)
     _, _, metrics = solver.evaluate(points, triangles)
-    assert metrics["rel_l2_displacement"] > 0.1
+    assert metrics["rel_l2_stress"] > 0.5  # zero curvature: the stress field is of order-1 wrong
 
 
 def test_nonfinite_loss_restores_best_state_and_says_so():
@@ -66,3 +66,29 @@ def test_nonfinite_loss_restores_best_state_and_says_so():
     assert history.nonfinite_recovered
     assert all(torch.isfinite(p).all() for p in params)
     assert math.isfinite(float(solver.loss(solver.sample())[0].detach()))
+
+
+def test_short_plate_runs_fall_and_converge():
+    config = Config(
+        case={"name": "plate_hole"},
+        train=TrainConfig(
+            n_interior=512, n_boundary=128, adam_steps=150, lbfgs_steps=50, lr_final=1e-2, log_every=25
+        ),
+    )
+    solver = Solver(config)
+    history = solver.train()
+    assert history.loss[-1] < 1e-2 * history.loss[0]
+    points, triangles = solver.problem.geometry.mesh(41)
+    _, _, metrics = solver.evaluate(points, triangles)
+    assert metrics["rel_l2_displacement"] < 1e-2, metrics
+    assert abs(metrics["scf"] - 3.0) < 0.06
+
+    solver = Solver(
+        Config(
+            case={"name": "manufactured"},
+            train=TrainConfig(n_interior=512, n_boundary=128, adam_steps=20, lbfgs_steps=0),
+        )
+    )
+    solver.train()
+    _, _, metrics = solver.evaluate(*solver.problem.geometry.mesh(41))
+    assert metrics["rel_l2_displacement"] < 1e-3, metrics

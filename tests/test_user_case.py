@@ -1,0 +1,60 @@
+"""A case defined outside the package (tests/fixtures/user_case), run through the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURE = Path(__file__).parent / "fixtures" / "user_case"
+
+
+def test_user_case_from_its_own_folder_trains(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pinn_elastic",
+            "--config-dir",
+            "conf",
+            "case=thick_cylinder",
+            "train=quick",
+            "output.resolution=41",
+            "output.plots=false",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        cwd=FIXTURE,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["case"] == "thick_cylinder"
+    assert metrics["rel_l2_displacement"] < 0.1
+    assert abs(metrics["bore_displacement"] / metrics["bore_displacement_exact"] - 1) < 0.05
+    assert (tmp_path / "fields.vtu").exists()
+
+
+def test_unknown_source_file_is_a_one_line_error(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pinn_elastic",
+            "--config-dir",
+            str(FIXTURE / "conf"),
+            "case=thick_cylinder",
+            "case.source=missing.py",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("pinn-elastic: error: case.source = 'missing.py'")
+    assert not (tmp_path / "run").exists()
