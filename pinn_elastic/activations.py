@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -89,6 +90,23 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("relu", F.relu, _relu, zero_curvature=True),
     )
 }
+
+
+def second_moment(activation: Activation, variance: float = 1.0, nodes: int = 80) -> float:
+    r""":math:`E[\sigma(z)^2]` for :math:`z \sim N(0, q)`, by Gauss-Hermite quadrature."""
+    x, w = np.polynomial.hermite_e.hermegauss(nodes)
+    z = torch.from_numpy(x * math.sqrt(variance))
+    return float((torch.from_numpy(w) * activation.fn(z) ** 2).sum() / math.sqrt(2 * math.pi))
+
+
+def variance_preserving_gain(activation: Activation, fixed_point: float = 1.0) -> float:
+    r"""Weight variance :math:`\sigma_w^2` (times ``1/fan_in``) making ``fixed_point`` a fixed point.
+
+    Mean-field propagation with zero biases: a layer maps the pre-activation variance
+    :math:`q \mapsto \sigma_w^2 E_{z\sim N(0,q)}[\sigma(z)^2]`, so
+    :math:`\sigma_w^2 = q^* / E_{z \sim N(0, q^*)}[\sigma(z)^2]` keeps :math:`q^*` from layer to layer.
+    """
+    return fixed_point / second_moment(activation, fixed_point)
 
 
 def get_activation(name: str) -> Activation:

@@ -30,14 +30,29 @@ OUTPUT_LAYERS = ("solve", "init", "train")
 DERIVATIVES = ("forward", "autograd")
 
 
+INITS = ("variance", "xavier")
+
+
 @dataclass
 class ModelConfig:
     activation: str = "gelu"
     width: int = 64
     depth: int = 4
+    init: str = "xavier"
+    residual: bool = False
+    allow_zero_curvature: bool = False
 
     def __post_init__(self) -> None:
         require_choice("model.activation", self.activation, tuple(ACTIVATIONS))
+        require_choice("model.init", self.init, INITS)
+        if ACTIVATIONS[self.activation].zero_curvature and not self.allow_zero_curvature:
+            raise ConfigError(
+                "model.activation",
+                self.activation,
+                "its second derivative is zero almost everywhere, so the network has no curvature and "
+                "cannot satisfy the second-order Navier-Cauchy equations; choose gelu, gelu_tanh, tanh, "
+                "silu or sin, or set model.allow_zero_curvature=true to run it anyway as a demonstration",
+            )
         for key in ("width", "depth"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key}", getattr(self, key), "must be an integer >= 1")

@@ -7,7 +7,7 @@ import itertools
 import torch
 from torch import Tensor, nn
 
-from .activations import get_activation
+from .activations import get_activation, variance_preserving_gain
 
 
 class MLP(nn.Module):
@@ -15,7 +15,13 @@ class MLP(nn.Module):
 
     The input is first mapped affinely from the box ``[lower, upper]`` to ``[-1, 1]^d`` (a fixed
     buffer, part of the function, so derivatives see it). ``features`` returns the last hidden
-    layer ``h_L (N, width)``; ``head`` is the output layer.
+    layer ``h_L (N, width)``; ``head`` is the output layer. With ``residual`` the hidden layers
+    after the first add their input: ``h_l = h_{l-1} + act(W_l h_{l-1} + b_l)``.
+
+    ``init="variance"`` draws hidden weights from :math:`N(0, \sigma_w^2/\text{fan\_in})` with the
+    activation's variance-preserving :math:`\sigma_w^2` (see
+    :func:`~pinn_elastic.activations.variance_preserving_gain`), the first layer from
+    :math:`N(0, 1/\text{fan\_in})`; ``init="xavier"`` is Glorot's normal scheme. Biases start at 0.
     """
 
     def __init__(
@@ -27,9 +33,12 @@ class MLP(nn.Module):
         activation: str,
         lower: Tensor | None = None,
         upper: Tensor | None = None,
+        init: str = "variance",
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.activation = get_activation(activation)
+        self.residual = residual
         lower = -torch.ones(in_dim) if lower is None else lower
         upper = torch.ones(in_dim) if upper is None else upper
         self.register_buffer("input_center", (upper + lower) / 2)
@@ -37,15 +46,21 @@ class MLP(nn.Module):
         sizes = [in_dim] + [width] * depth
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.head = nn.Linear(width, out_dim)
-        for layer in [*self.hidden, self.head]:
-            nn.init.xavier_normal_(layer.weight)
+        gain = variance_preserving_gain(self.activation)
+        for i, layer in enumerate([*self.hidden, self.head]):
+            if init == "xavier" or layer is self.head:
+                nn.init.xavier_normal_(layer.weight)
+            else:
+                variance = (1.0 if i == 0 else gain) / layer.in_features
+                nn.init.normal_(layer.weight, std=variance**0.5)
             nn.init.zeros_(layer.bias)
 
     def features(self, x: Tensor) -> Tensor:
         """Last hidden layer at points ``x (N, d)`` -> ``(N, width)``."""
         h = (x - self.input_center) / self.input_halfwidth
-        for layer in self.hidden:
-            h = self.activation.fn(layer(h))
+        for i, layer in enumerate(self.hidden):
+            out = self.activation.fn(layer(h))
+            h = h + out if self.residual and i > 0 else out
         return h
 
     def forward(self, x: Tensor) -> Tensor:

@@ -88,9 +88,8 @@ class Solver:
         lo, hi = (
             scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds
         )
-        network = MLP(
-            problem.dim, problem.dim, config.model.width, config.model.depth, config.model.activation, lo, hi
-        )
+        m = config.model
+        network = MLP(problem.dim, problem.dim, m.width, m.depth, m.activation, lo, hi, m.init, m.residual)
         self.field = DisplacementField(network, self.constraints, train_cfg.derivatives).to(
             self.device, self.dtype
         )
@@ -221,6 +220,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         "nonfinite_recovered": history.nonfinite_recovered,
         "case": config.case["name"],
         "activation": config.model.activation,
+        "zero_curvature_activation": solver.field.network.activation.zero_curvature,
         "seed": config.seed,
         "device": str(solver.device),
         "dtype": config.dtype,

@@ -40,7 +40,7 @@ def feature_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
         channels.append(x.new_zeros(len(first_j), n, d))
     h = torch.cat(channels)
     derivatives = net.activation.derivatives
-    for layer in net.hidden:
+    for i, layer in enumerate(net.hidden):
         z = h @ layer.weight.T
         z0 = z[0] + layer.bias
         s0, s1, s2 = derivatives(z0)
@@ -48,7 +48,8 @@ def feature_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
         parts = [s0[None], s1 * zg]
         if hessian:
             parts.append(s2 * zg[first_j] * zg[first_k] + s1 * z[1 + d :])
-        h = torch.cat(parts)
+        out = torch.cat(parts)
+        h = h + out if net.residual and i > 0 else out  # a skip connection adds every channel
     return h
 
 

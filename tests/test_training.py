@@ -39,7 +39,7 @@ def test_small_budget_default_method_is_accurate():
 
 def test_relu_cannot_fit_the_beam():
     config = _config(adam_steps=30, lbfgs_steps=0)
-    config.model = ModelConfig(activation="relu", width=32, depth=3)
+    config.model = ModelConfig(activation="relu", width=32, depth=3, allow_zero_curvature=True)
     solver = Solver(config)
     solver.train()
     points, triangles = solver.problem.geometry.mesh(41)
