@@ -34,16 +34,21 @@ def test_second_moment_by_quadrature_matches_closed_forms():
     assert second_moment(ACTIVATIONS["relu"], 2.0) == pytest.approx(1.0, rel=1e-3)
 
 
-@pytest.mark.parametrize("activation", SMOOTH)
-def test_variance_preserving_init_keeps_preactivation_variance(activation):
-    torch.manual_seed(0)
-    net = MLP(64, 1, 64, 8, activation, init="variance").double()
-    h = torch.randn(4096, 64, dtype=torch.float64)
-    variances = []
+def preactivation_variances(net: MLP, inputs: torch.Tensor) -> list[float]:
+    """Variance of every hidden layer's pre-activation for ``inputs``."""
+    variances, h = [], inputs
     for layer in net.hidden:
         z = layer(h)
         variances.append(z.var().item())
         h = net.activation.fn(z)
+    return variances
+
+
+@pytest.mark.parametrize("activation", SMOOTH)
+def test_variance_preserving_init_keeps_preactivation_variance(activation):
+    torch.manual_seed(0)
+    net = MLP(64, 1, 64, 8, activation, init="variance").double()
+    variances = preactivation_variances(net, torch.randn(4096, 64, dtype=torch.float64))
     assert max(variances) / variances[0] < 1.5 and variances[0] / min(variances) < 1.5, variances
     assert variance_preserving_gain(net.activation) > 0
 
@@ -53,12 +58,7 @@ def test_xavier_does_not_preserve_variance_for_some_activation():
     for activation in SMOOTH:
         torch.manual_seed(0)
         net = MLP(64, 1, 64, 8, activation, init="xavier").double()
-        h = torch.randn(4096, 64, dtype=torch.float64)
-        variances = []
-        for layer in net.hidden:
-            z = layer(h)
-            variances.append(z.var().item())
-            h = net.activation.fn(z)
+        variances = preactivation_variances(net, torch.randn(4096, 64, dtype=torch.float64))
         ratios[activation] = variances[0] / variances[-1]
     assert max(ratios.values()) > 1.5, ratios
 

@@ -1,15 +1,11 @@
 """Configuration: composition from the YAML tree, validation, one-line CLI errors."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from pinn_elastic.case_loader import load_case
 from pinn_elastic.errors import ConfigError
 
-from .conftest import make_config
+from .conftest import make_config, run_cli
 
 
 def test_defaults_compose_to_typed_config():
@@ -59,18 +55,6 @@ def test_wrong_type_in_case_parameter_is_rejected():
         load_case(config.case)
 
 
-def _cli(tmp_path, *args):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "pinn_elastic", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "args,needle",
     [
@@ -84,7 +68,7 @@ def _cli(tmp_path, *args):
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_no_outputs(tmp_path, args, needle):
-    result = _cli(tmp_path, *args)
+    result = run_cli(tmp_path, *args, timeout=120)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

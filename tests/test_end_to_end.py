@@ -1,9 +1,6 @@
 """A whole run: metrics.json, fields.vtu read back, plots, units invariance, the CLI itself."""
 
 import json
-import os
-import subprocess
-import sys
 
 import meshio
 import numpy as np
@@ -13,7 +10,7 @@ import torch
 from pinn_elastic.atomic import atomic_path
 from pinn_elastic.runner import Solver, run
 
-from .conftest import make_config
+from .conftest import make_config, run_cli
 
 QUICK = ("train=quick", "output.resolution=41")
 
@@ -133,22 +130,8 @@ def test_atomic_path_keeps_old_file_on_failure(tmp_path):
 
 
 def test_cli_runs_and_writes_outputs(tmp_path):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pinn_elastic",
-            *QUICK,
-            "train.adam_steps=10",
-            "train.lbfgs_steps=5",
-            f"hydra.run.dir={tmp_path / 'run'}",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    result = run_cli(
+        tmp_path, *QUICK, "train.adam_steps=10", "train.lbfgs_steps=5", f"hydra.run.dir={tmp_path / 'run'}"
     )
     assert result.returncode == 0, result.stderr[-2000:]
     run_dir = tmp_path / "run"

@@ -1,35 +1,24 @@
 """The study collector on a small real multirun."""
 
 import csv
-import os
-import subprocess
-import sys
 
 from pinn_elastic.study import main
 
+from .conftest import run_cli
+
 
 def test_collector_tabulates_a_multirun(tmp_path, capsys):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pinn_elastic",
-            "-m",
-            "model.activation=gelu,tanh",
-            "train=quick",
-            "train.adam_steps=5",
-            "train.lbfgs_steps=0",
-            "output.vtu=false",
-            "output.plots=false",
-            "output.resolution=21",
-            f"hydra.sweep.dir={tmp_path}",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    result = run_cli(
+        tmp_path,
+        "-m",
+        "model.activation=gelu,tanh",
+        "train=quick",
+        "train.adam_steps=5",
+        "train.lbfgs_steps=0",
+        "output.vtu=false",
+        "output.plots=false",
+        "output.resolution=21",
+        f"hydra.sweep.dir={tmp_path}",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     main([str(tmp_path)])

@@ -1,34 +1,23 @@
 """A case defined outside the package (tests/fixtures/user_case), run through the CLI."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from .conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "user_case"
 
 
 def test_user_case_from_its_own_folder_trains(tmp_path):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pinn_elastic",
-            "--config-dir",
-            "conf",
-            "case=thick_cylinder",
-            "train=quick",
-            "output.resolution=41",
-            "output.plots=false",
-            f"hydra.run.dir={tmp_path}",
-        ],
-        cwd=FIXTURE,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    result = run_cli(
+        FIXTURE,
+        "--config-dir",
+        "conf",
+        "case=thick_cylinder",
+        "train=quick",
+        "output.resolution=41",
+        "output.plots=false",
+        f"hydra.run.dir={tmp_path}",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -39,21 +28,13 @@ def test_user_case_from_its_own_folder_trains(tmp_path):
 
 
 def test_unknown_source_file_is_a_one_line_error(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pinn_elastic",
-            "--config-dir",
-            str(FIXTURE / "conf"),
-            "case=thick_cylinder",
-            "case.source=missing.py",
-            f"hydra.run.dir={tmp_path / 'run'}",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_cli(
+        tmp_path,
+        "--config-dir",
+        str(FIXTURE / "conf"),
+        "case=thick_cylinder",
+        "case.source=missing.py",
+        f"hydra.run.dir={tmp_path / 'run'}",
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("pinn-elastic: error: case.source = 'missing.py'")
