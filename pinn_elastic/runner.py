@@ -79,7 +79,6 @@ class Solver:
         self.problem, self.params = load_case(config.case, base_dir)
         self.device = resolve_device(config.device)
         self.dtype = getattr(torch, config.dtype)
-        torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.scales = characteristic_scales(self.problem, self.generator)
         problem, scales, train_cfg = self.problem, self.scales, config.train
@@ -89,7 +88,11 @@ class Solver:
             scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds
         )
         m = config.model
-        network = MLP(problem.dim, problem.dim, m.width, m.depth, m.activation, lo, hi, m.init, m.residual)
+        with torch.random.fork_rng():  # the seed reaches the initial weights, not global state
+            torch.manual_seed(config.seed)
+            network = MLP(
+                problem.dim, problem.dim, m.width, m.depth, m.activation, lo, hi, m.init, m.residual
+            )
         self.field = DisplacementField(network, self.constraints, train_cfg.derivatives).to(
             self.device, self.dtype
         )
