@@ -25,7 +25,7 @@ from .errors import (
 )
 
 DEVICES = ("auto", "cpu", "cuda")
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "mixed")
 OUTPUT_LAYERS = ("solve", "init", "train")
 DERIVATIVES = ("forward", "autograd")
 
@@ -39,12 +39,14 @@ class ModelConfig:
     width: int = 64
     depth: int = 4
     init: str = "xavier"
+    init_variance: float = 1.0
     residual: bool = False
     allow_zero_curvature: bool = False
 
     def __post_init__(self) -> None:
         require_choice("model.activation", self.activation, tuple(ACTIVATIONS))
         require_choice("model.init", self.init, INITS)
+        require_positive("model.init_variance", self.init_variance)
         if ACTIVATIONS[self.activation].zero_curvature and not self.allow_zero_curvature:
             raise ConfigError(
                 "model.activation",
@@ -68,6 +70,7 @@ class TrainConfig:
     n_boundary: int = 512
     resample_every: int = 0
     derivatives: str = "forward"
+    compile: bool = False
     hard_bc: bool = True
     output_layer: str = "solve"
     lbfgs_history: int = 50

@@ -112,8 +112,9 @@ def solve(A: Tensor, b: Tensor, rcond: float = 1e-11) -> Tensor:
     """
     Q, R = torch.linalg.qr(A)
     U, S, Vh = torch.linalg.svd(R)
-    keep = rcond * S[0] < S
-    return Vh[keep].T @ ((U[:, keep].T @ (Q.T @ b)) / S[keep])
+    # a mask, not boolean indexing: no data-dependent shape, so no host-device synchronisation
+    inverse = torch.where(rcond * S[0] < S, 1.0 / S, torch.zeros_like(S))
+    return Vh.T @ (inverse * (U.T @ (Q.T @ b)))
 
 
 def set_output_layer(network: MLP, theta: Tensor) -> None:

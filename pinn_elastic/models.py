@@ -18,10 +18,13 @@ class MLP(nn.Module):
     layer ``h_L (N, width)``; ``head`` is the output layer. With ``residual`` the hidden layers
     after the first add their input: ``h_l = h_{l-1} + act(W_l h_{l-1} + b_l)``.
 
-    ``init="variance"`` draws hidden weights from :math:`N(0, \sigma_w^2/\text{fan\_in})` with the
-    activation's variance-preserving :math:`\sigma_w^2` (see
-    :func:`~pinn_elastic.activations.variance_preserving_gain`), the first layer from
-    :math:`N(0, 1/\text{fan\_in})`; ``init="xavier"`` is Glorot's normal scheme. Biases start at 0.
+    ``init="variance"`` holds the pre-activation variance at ``init_variance`` :math:`= q^*` in every
+    hidden layer at initialisation (mean-field). The first layer draws from
+    :math:`N(0, 3q^*/\text{fan\_in})`, so inputs spread uniformly over ``[-1, 1]^d`` (variance 1/3
+    per coordinate) give pre-activations of variance :math:`q^*`; the later hidden layers draw from
+    :math:`N(0, \sigma_w^2/\text{fan\_in})` with the activation's :math:`\sigma_w^2` for that fixed
+    point (:func:`~pinn_elastic.activations.variance_preserving_gain`). ``init="xavier"`` is
+    Glorot's normal scheme. The output layer is Glorot's in both; biases start at 0.
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class MLP(nn.Module):
         upper: Tensor | None = None,
         init: str = "variance",
         residual: bool = False,
+        init_variance: float = 1.0,
     ) -> None:
         super().__init__()
         self.activation = get_activation(activation)
@@ -46,12 +50,12 @@ class MLP(nn.Module):
         sizes = [in_dim] + [width] * depth
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.head = nn.Linear(width, out_dim)
-        gain = variance_preserving_gain(self.activation)
+        gain = variance_preserving_gain(self.activation, init_variance)
         for i, layer in enumerate([*self.hidden, self.head]):
             if init == "xavier" or layer is self.head:
                 nn.init.xavier_normal_(layer.weight)
             else:
-                variance = (1.0 if i == 0 else gain) / layer.in_features
+                variance = (3.0 * init_variance if i == 0 else gain) / layer.in_features
                 nn.init.normal_(layer.weight, std=variance**0.5)
             nn.init.zeros_(layer.bias)
 

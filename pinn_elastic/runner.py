@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,17 @@ import torch
 from .atomic import write_text
 from .case_loader import load_case
 from .collocation import Collocation, sample_collocation
+from .compiling import maybe_compile
 from .config import Config
 from .constraints import HardConstraints
+from .derivatives import Jet
 from .evaluation import Fields, error_metrics, exact, nodal_weights, predict, probe_value
 from .export import point_data, write_vtu
 from .field import DisplacementField
 from .losses import loss_terms, residuals, total_loss
 from .lstsq import assemble, fit_output_layer, set_output_layer, solve
 from .models import MLP
+from .monitor import DisplacementErrorMonitor, time_to_reach
 from .problem import AXES
 from .scaling import characteristic_scales
 from .taylor import apply_head, feature_jet
@@ -47,28 +51,54 @@ class PhysicsLoss:
 
     With ``solve_head`` (variable projection) every evaluation first sets the output layer to
     its least-squares optimum for the current hidden features, so the optimisers move the
-    hidden layers only and the loss is the best one those features allow.
+    hidden layers only and the loss is the best one those features allow. With ``compile``
+    the feature sweep and the residuals run under ``torch.compile`` (the least-squares solve
+    stays eager); the forward engine only.
     """
 
     def __init__(
-        self, field: DisplacementField, lam: float, mu: float, weights: dict[str, float], solve_head: bool
+        self,
+        field: DisplacementField,
+        lam: float,
+        mu: float,
+        weights: dict[str, float],
+        solve_head: bool,
+        compile: bool = False,
     ) -> None:
         self.field, self.lam, self.mu, self.weights = field, lam, mu, weights
         self.solve_head = solve_head
+        self._features = maybe_compile(self._feature_parts, "the feature sweep", compile)
+        self._head_terms = maybe_compile(self._terms_from_features, "the residuals", compile)
+        self._plain_terms = maybe_compile(self._terms, "the loss", compile)
 
     def __call__(self, colloc: Collocation) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self.solve_head:
-            net = self.field.network
-            f_int = feature_jet(net, colloc.interior, hessian=True)
-            f_bnd = feature_jet(net, colloc.boundary, hessian=False)
+            parts = self._features(colloc)
+            f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
             with torch.no_grad():
                 A, b = assemble(f_int.detach(), f_bnd.detach(), colloc, self.lam, self.mu, self.weights)
-                set_output_layer(net, solve(A, b))
-            interior, boundary = self.field.constrain(apply_head(net, f_int), apply_head(net, f_bnd), colloc)
+                set_output_layer(self.field.network, solve(A, b))
+            terms = self._head_terms(*parts, colloc)
         else:
-            interior, boundary = self.field.jets(colloc)
-        terms = loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
+            terms = self._plain_terms(colloc)
         return total_loss(terms, self.weights), terms
+
+    def _feature_parts(self, colloc: Collocation) -> tuple[torch.Tensor, ...]:
+        net = self.field.network
+        f_int = feature_jet(net, colloc.interior, hessian=True)
+        f_bnd = feature_jet(net, colloc.boundary, hessian=False)
+        return f_int.value, f_int.grad, f_int.hess, f_bnd.value, f_bnd.grad
+
+    def _terms_from_features(self, *args) -> dict[str, torch.Tensor]:
+        *parts, colloc = args
+        net = self.field.network
+        f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
+        interior, boundary = self.field.constrain(apply_head(net, f_int), apply_head(net, f_bnd), colloc)
+        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
+
+    def _terms(self, colloc: Collocation) -> dict[str, torch.Tensor]:
+        interior, boundary = self.field.jets(colloc)
+        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
 
 
 class Solver:
@@ -78,7 +108,9 @@ class Solver:
         self.config = config
         self.problem, self.params = load_case(config.case, base_dir)
         self.device = resolve_device(config.device)
-        self.dtype = getattr(torch, config.dtype)
+        mixed = config.dtype == "mixed"
+        self.dtype = torch.float64 if mixed else getattr(torch, config.dtype)
+        self.adam_dtype = torch.float32 if mixed else self.dtype  # mixed: Adam in float32
         self.generator = torch.Generator().manual_seed(config.seed)
         self.scales = characteristic_scales(self.problem, self.generator)
         problem, scales, train_cfg = self.problem, self.scales, config.train
@@ -91,7 +123,16 @@ class Solver:
         with torch.random.fork_rng():  # the seed reaches the initial weights, not global state
             torch.manual_seed(config.seed)
             network = MLP(
-                problem.dim, problem.dim, m.width, m.depth, m.activation, lo, hi, m.init, m.residual
+                problem.dim,
+                problem.dim,
+                m.width,
+                m.depth,
+                m.activation,
+                lo,
+                hi,
+                init=m.init,
+                residual=m.residual,
+                init_variance=m.init_variance,
             )
         self.field = DisplacementField(network, self.constraints, train_cfg.derivatives).to(
             self.device, self.dtype
@@ -104,8 +145,16 @@ class Solver:
             self.mu_hat,
             dict(train_cfg.loss_weights),
             train_cfg.output_layer == "solve",
+            compile=train_cfg.compile and train_cfg.derivatives == "forward",
         )
+        if train_cfg.compile and train_cfg.derivatives != "forward":
+            log.warning("train.compile=true applies to train.derivatives=forward; nested autograd runs eager")
         self._check_weight_names()
+        self.monitor = (
+            DisplacementErrorMonitor(self.field, problem, scales)
+            if problem.exact_displacement is not None
+            else None
+        )
 
     def _check_weight_names(self) -> None:
         from .errors import ConfigError
@@ -141,7 +190,9 @@ class Solver:
         return fit_output_layer(self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights)
 
     def train(self) -> History:
+        """Least-squares start (if any), Adam, then L-BFGS; ``mixed`` runs Adam in float32."""
         t = self.config.train
+        start = time.perf_counter()
         first = self.sample()
         if t.output_layer in ("solve", "init"):
             value = self.fit_head(first)
@@ -162,7 +213,23 @@ class Solver:
         )
         head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
         params = [p for p in self.field.parameters() if p not in head]
-        return train(self.field, params, self.loss, sample, schedule)
+        history = History(monitor=self.monitor)
+        if self.adam_dtype == self.dtype:
+            return train(self.field, params, self.loss, sample, schedule, history, start)
+        # mixed precision: module.to() converts the parameters in place, so params stay valid
+        self.field.to(self.adam_dtype)
+        last: list[Collocation] = []
+
+        def sample_adam() -> Collocation:
+            last[:] = [sample()]
+            return last[0].to(self.adam_dtype)
+
+        train(self.field, params, self.loss, sample_adam, replace(schedule, lbfgs_steps=0), history, start)
+        self.field.to(self.dtype)
+        log.info("mixed precision: Adam done in float32, L-BFGS in float64")
+        return train(
+            self.field, params, self.loss, lambda: last[0], replace(schedule, adam_steps=0), history, start
+        )
 
     def evaluate(
         self, points: np.ndarray, triangles: np.ndarray
@@ -218,6 +285,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         "train_seconds": train_seconds,
         "final_loss": history.final_loss,
         "adam_ms_per_step_median": history.adam_ms_per_step_median,
+        **_time_to_accuracy(history),
         "adam_steps": config.train.adam_steps,
         "lbfgs_iterations": history.lbfgs_iterations,
         "nonfinite_recovered": history.nonfinite_recovered,
@@ -265,6 +333,18 @@ def _plots(
             ref = probe_value(exact(problem, at), line.quantity, line.component)
         label = f"{line.quantity} {line.component}"
         plot_line(s[:, 0] * np.linalg.norm(b - a), values, ref, label, out / f"{line.name}.png")
+
+
+def _time_to_accuracy(history: History) -> dict[str, float | None]:
+    """Seconds into training (least-squares start included) until the monitored displacement
+    error first reached 1e-2, 1e-3 and 1e-4 (None: not within the run)."""
+    errors = history.monitored.get("rel_l2_displacement")
+    if not errors:
+        return {}
+    return {
+        f"seconds_to_rel_l2_displacement_{threshold:.0e}": time_to_reach(history.seconds, errors, threshold)
+        for threshold in (1e-2, 1e-3, 1e-4)
+    }
 
 
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -28,44 +28,58 @@ def hessian_pairs(d: int) -> tuple[list[int], list[int]]:
     return [j for j, _ in rows], [k for _, k in rows]
 
 
+def _first_layer(net: MLP, x: Tensor, hessian: bool) -> Tensor:
+    """Channels of the first hidden layer.
+
+    The normalised input has the constant gradient ``diag(1/halfwidth)`` and no curvature, so
+    ``dz/dx_j`` is column ``j`` of the scaled weight, the same at every point: no matrix product
+    on derivative channels and no zero Hessian channels to carry.
+    """
+    d = x.shape[1]
+    layer = net.hidden[0]
+    weight = layer.weight / net.input_halfwidth  # (width, d): dz/dx_j in column j
+    z0 = torch.addmm(layer.bias, x - net.input_center, weight.T)
+    s0, s1, s2 = net.activation.derivatives(z0)
+    parts = [s0] + [s1 * weight[:, j] for j in range(d)]
+    if hessian:
+        first_j, first_k = hessian_pairs(d)
+        parts += [s2 * (weight[:, j] * weight[:, k]) for j, k in zip(first_j, first_k)]
+    return torch.stack(parts)
+
+
+def _hidden_layer(layer: torch.nn.Linear, activation, h: Tensor, d: int, hessian: bool) -> Tensor:
+    """Channels ``(C, N, width)`` through one more linear layer and the activation (chain rule)."""
+    z = (h @ layer.weight.T).unbind(0)  # unbind (not slicing): its backward is one stack
+    s0, s1, s2 = activation.derivatives(z[0] + layer.bias)
+    zg = z[1 : 1 + d]
+    parts = [s0] + [s1 * g for g in zg]
+    if hessian:
+        first_j, first_k = hessian_pairs(d)
+        parts += [torch.addcmul(s1 * zh, s2, zg[j] * zg[k]) for zh, j, k in zip(z[1 + d :], first_j, first_k)]
+    return torch.stack(parts)
+
+
 def feature_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
     """Channels ``(C, N, width)`` of the last hidden layer at points ``x (N, d)``."""
-    n, d = x.shape
-    first_j, first_k = hessian_pairs(d)
-    inv = 1.0 / net.input_halfwidth
-    value = (x - net.input_center) * inv
-    grads = torch.diag_embed(inv).to(x.dtype)[:, None, :].expand(d, n, d)  # d/dx_j of input
-    channels = [value[None], grads]
-    if hessian:
-        channels.append(x.new_zeros(len(first_j), n, d))
-    h = torch.cat(channels)
-    derivatives = net.activation.derivatives
-    for i, layer in enumerate(net.hidden):
-        z = h @ layer.weight.T
-        z0 = z[0] + layer.bias
-        s0, s1, s2 = derivatives(z0)
-        zg = z[1 : 1 + d]
-        parts = [s0[None], s1 * zg]
-        if hessian:
-            parts.append(s2 * zg[first_j] * zg[first_k] + s1 * z[1 + d :])
-        out = torch.cat(parts)
-        h = h + out if net.residual and i > 0 else out  # a skip connection adds every channel
+    d = x.shape[1]
+    h = _first_layer(net, x, hessian)
+    for layer in net.hidden[1:]:
+        out = _hidden_layer(layer, net.activation, h, d, hessian)
+        h = h + out if net.residual else out  # a skip connection adds every channel
     return h
 
 
 def channels_to_jet(channels: Tensor, d: int, hessian: bool) -> Jet:
     """Channels ``(C, N, m)`` -> :class:`Jet` with ``grad (N, m, d)``, ``hess (N, m, d, d)``."""
-    value = channels[0]
-    grad = channels[1 : 1 + d].permute(1, 2, 0)
+    parts = channels.unbind(0)
+    grad = torch.stack(parts[1 : 1 + d], -1)
     hess = None
     if hessian:
-        first_j, first_k = hessian_pairs(d)
-        tri = channels[1 + d :]
-        full = tri.new_zeros(d, d, *tri.shape[1:])
-        full[first_j, first_k] = tri
-        full[first_k, first_j] = tri
-        hess = full.permute(2, 3, 0, 1)
-    return Jet(value, grad, hess)
+        tri = parts[1 + d :]
+        index = {pair: t for t, pair in enumerate(zip(*hessian_pairs(d)))}
+        rows = [torch.stack([tri[index[min(j, k), max(j, k)]] for k in range(d)], -1) for j in range(d)]
+        hess = torch.stack(rows, -2)
+    return Jet(parts[0], grad, hess)
 
 
 def mlp_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:

@@ -18,11 +18,13 @@ from .collocation import Collocation
 log = logging.getLogger(__name__)
 
 LossFn = Callable[[Collocation], tuple[Tensor, dict[str, Tensor]]]
+Monitor = Callable[[], dict[str, float]]
 
 
 @dataclass
 class History:
-    """Loss terms at every logged step; ``lbfgs_start`` is the first L-BFGS step number."""
+    """Loss terms (and monitored errors) at every logged step, step 0 being the start;
+    ``lbfgs_start`` is the first L-BFGS step number; ``seconds`` count from the start of training."""
 
     step: list[int] = field(default_factory=list)
     phase: list[str] = field(default_factory=list)
@@ -33,8 +35,13 @@ class History:
     adam_ms_per_step: list[float] = field(default_factory=list)
     nonfinite_recovered: bool = False
     lbfgs_iterations: int = 0
+    monitored: dict[str, list[float]] = field(default_factory=dict)
+    monitor: Monitor | None = None
 
     def record(self, step: int, phase: str, loss: float, terms: dict[str, float], seconds: float) -> None:
+        if self.monitor is not None:
+            for name, value in self.monitor().items():
+                self.monitored.setdefault(name, []).append(value)
         self.step.append(step)
         self.phase.append(phase)
         self.loss.append(loss)
@@ -95,14 +102,24 @@ def train(
     loss_fn: LossFn,
     sample: Callable[[], Collocation],
     schedule: Schedule,
+    history: History | None = None,
+    start: float | None = None,
 ) -> History:
     """Train ``params`` of ``module`` (in place) on ``loss_fn``; ``sample()`` draws collocation
-    points. ``module``'s whole state is what the best-state fallback keeps."""
-    history = History()
+    points. ``module``'s whole state is what the best-state fallback keeps. Passing the
+    ``history`` (and ``start`` time) of an earlier call continues it (mixed precision runs its
+    phases as two calls)."""
     best = BestState(module)
-    start = time.perf_counter()
+    start = time.perf_counter() if start is None else start
     colloc = sample()
-    best.offer(float(loss_fn(colloc)[0].detach()))
+    first_loss, first_terms = loss_fn(colloc)
+    best.offer(float(first_loss.detach()))
+    if history is None:
+        history = History()
+    if not history.step:
+        elapsed = time.perf_counter() - start
+        history.record(0, "start", float(first_loss.detach()), _floats(first_terms), elapsed)
+    offset = history.step[-1]
 
     if schedule.adam_steps > 0:
         adam = torch.optim.Adam(params, lr=schedule.lr)
@@ -123,7 +140,7 @@ def train(
                 if step > 1:
                     history.adam_ms_per_step.append(1e3 * (now - tick) / (step - tick_step))
                 tick, tick_step = now, step
-                history.record(step, "adam", value, _floats(terms), now - start)
+                history.record(offset + step, "adam", value, _floats(terms), now - start)
                 _log_line("adam", step, schedule.adam_steps, value, _floats(terms), now - start)
                 if not math.isfinite(value):
                     log.warning(
@@ -138,7 +155,7 @@ def train(
                 tick = time.perf_counter()  # logging is not part of the step time
 
         _keep_best(best, loss_fn, colloc, "Adam")
-    offset = history.step[-1] if history.step else 0
+    offset = history.step[-1]
     if schedule.lbfgs_steps > 0:
         history.lbfgs_start = offset + 1
         _run_lbfgs(module, params, loss_fn, colloc, schedule, history, best, offset, start)

@@ -44,13 +44,20 @@ def preactivation_variances(net: MLP, inputs: torch.Tensor) -> list[float]:
     return variances
 
 
+def box_like_inputs(n: int, d: int) -> torch.Tensor:
+    """Gaussian inputs with the per-coordinate variance 1/3 of points spread over ``[-1, 1]^d``."""
+    return torch.randn(n, d, dtype=torch.float64) / math.sqrt(3.0)
+
+
+@pytest.mark.parametrize("fixed_point", [0.01, 1.0])
 @pytest.mark.parametrize("activation", SMOOTH)
-def test_variance_preserving_init_keeps_preactivation_variance(activation):
+def test_variance_preserving_init_keeps_preactivation_variance(activation, fixed_point):
     torch.manual_seed(0)
-    net = MLP(64, 1, 64, 8, activation, init="variance").double()
-    variances = preactivation_variances(net, torch.randn(4096, 64, dtype=torch.float64))
+    net = MLP(64, 1, 64, 8, activation, init="variance", init_variance=fixed_point).double()
+    variances = preactivation_variances(net, box_like_inputs(4096, 64))
     assert max(variances) / variances[0] < 1.5 and variances[0] / min(variances) < 1.5, variances
-    assert variance_preserving_gain(net.activation) > 0
+    assert variances[0] == pytest.approx(fixed_point, rel=0.1)
+    assert variance_preserving_gain(net.activation, fixed_point) > 0
 
 
 def test_xavier_does_not_preserve_variance_for_some_activation():
@@ -58,7 +65,7 @@ def test_xavier_does_not_preserve_variance_for_some_activation():
     for activation in SMOOTH:
         torch.manual_seed(0)
         net = MLP(64, 1, 64, 8, activation, init="xavier").double()
-        variances = preactivation_variances(net, torch.randn(4096, 64, dtype=torch.float64))
+        variances = preactivation_variances(net, box_like_inputs(4096, 64))
         ratios[activation] = variances[0] / variances[-1]
     assert max(ratios.values()) > 1.5, ratios
 
