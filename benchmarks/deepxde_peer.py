@@ -29,11 +29,11 @@ import time
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from pinn_elastic.case_loader import load_case  # noqa: E402
-from pinn_elastic.scaling import characteristic_scales  # noqa: E402
+from pinn_elastic.case_loader import load_case
+from pinn_elastic.scaling import characteristic_scales
 
 
 def build_model(n_interior: int, n_boundary: int, seed: int):
@@ -63,7 +63,11 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         return lam * div + 2 * mu * ux_x, lam * div + 2 * mu * uy_y, mu * (ux_y + uy_x)
 
     def pde(x, u):
-        h = {(c, i, j): dde.grad.hessian(u, x, component=c, i=i, j=j) for c in range(2) for i, j in ((0, 0), (0, 1), (1, 1))}
+        h = {
+            (c, i, j): dde.grad.hessian(u, x, component=c, i=i, j=j)
+            for c in range(2)
+            for i, j in ((0, 0), (0, 1), (1, 1))
+        }
         rx = (lam + 2 * mu) * h[0, 0, 0] + mu * h[0, 1, 1] + (lam + mu) * h[1, 0, 1]
         ry = (lam + 2 * mu) * h[1, 1, 1] + mu * h[1, 0, 0] + (lam + mu) * h[0, 0, 1]
         return [rx, ry]
@@ -75,7 +79,11 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         return on_boundary and np.isclose(x[0], L)
 
     def on_top_or_bottom(x, on_boundary):
-        return on_boundary and (np.isclose(x[1], D / 2) or np.isclose(x[1], -D / 2)) and not np.isclose(x[0], 0.0)
+        return (
+            on_boundary
+            and (np.isclose(x[1], D / 2) or np.isclose(x[1], -D / 2))
+            and not np.isclose(x[0], 0.0)
+        )
 
     def shear(x):
         return -P / (2 * inertia) * (D**2 / 4 - x[:, 1:2] ** 2)
@@ -90,12 +98,16 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         dde.icbc.OperatorBC(geom, lambda x, u, X: stresses(x, u)[1], on_top_or_bottom),
         dde.icbc.OperatorBC(geom, lambda x, u, X: stresses(x, u)[2], on_top_or_bottom),
     ]
-    data = dde.data.PDE(geom, pde, bcs, num_domain=n_interior, num_boundary=n_boundary, train_distribution="pseudo")
+    data = dde.data.PDE(
+        geom, pde, bcs, num_domain=n_interior, num_boundary=n_boundary, train_distribution="pseudo"
+    )
     net = dde.nn.FNN([2] + [64] * 4 + [2], "gelu", "Glorot normal")
     model = dde.Model(data, net)
     model.compile("adam", lr=1e-3)
 
-    monitor_points = problem.geometry.sample_interior(4096, torch.Generator().manual_seed(2024), torch.float64)
+    monitor_points = problem.geometry.sample_interior(
+        4096, torch.Generator().manual_seed(2024), torch.float64
+    )
     monitor_x = (monitor_points / scales.length).numpy()
     reference = exact_hat(monitor_x)
 

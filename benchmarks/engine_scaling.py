@@ -155,7 +155,9 @@ def main() -> None:
                     row[engine] = {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
                 else:
                     row[engine] = json.loads(done.stdout.strip().splitlines()[-1])
-            timed = {e: r["ms_per_step"] for e, r in row.items() if isinstance(r, dict) and "ms_per_step" in r}
+            timed = {
+                e: r["ms_per_step"] for e, r in row.items() if isinstance(r, dict) and "ms_per_step" in r
+            }
             if "floor" in timed:
                 row["x_floor"] = {e: t / timed["floor"] for e, t in timed.items() if e != "floor"}
             if "autograd" in timed:

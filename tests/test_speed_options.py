@@ -37,9 +37,11 @@ def test_compiled_step_gives_the_eager_loss_and_gradients(output_layer):
     eager = _loss_and_grads(_solver(output_layer=output_layer))
     compiled_solver = _solver(output_layer=output_layer, compile=True)
     compiled = _loss_and_grads(compiled_solver)
-    wrappers = [compiled_solver.loss._plain_terms] if output_layer == "train" else [
-        compiled_solver.loss._features, compiled_solver.loss._head_terms
-    ]
+    wrappers = (
+        [compiled_solver.loss._plain_terms]
+        if output_layer == "train"
+        else [compiled_solver.loss._features, compiled_solver.loss._head_terms]
+    )
     assert all(w.is_compiled for w in wrappers)  # it really ran compiled, no silent fallback
     assert torch.allclose(compiled[0], eager[0], rtol=1e-10, atol=0)
     for c, e in zip(compiled[1], eager[1]):
