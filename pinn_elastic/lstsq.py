@@ -36,32 +36,68 @@ def _with_constant(features: Jet) -> Jet:
     )
 
 
-def _basis(features: Jet, phi: Jet | None, dim: int) -> Jet:
-    """Basis jets ``(dim, K, N, dim)``: component ``i`` of basis ``(i, k)`` is ``phi_i h_k``."""
-    # (K, N, 1) features against (N, dim) distance factors -> (K, N, dim)
-    h = Jet(
-        features.value.T[:, :, None],
-        features.grad.permute(1, 0, 2)[:, :, None, :],
-        None if features.hess is None else features.hess.permute(1, 0, 2, 3)[:, :, None, :, :],
-    )
-    prod = h * phi if phi is not None else _broadcast(h, dim)
-    eye = torch.eye(dim, dtype=prod.value.dtype, device=prod.value.device)
-    mask = eye[:, None, None, :]  # (dim, 1, 1, dim)
-    return Jet(
-        prod.value[None] * mask,
-        prod.grad[None] * mask[..., None],
-        None if prod.hess is None else prod.hess[None] * mask[..., None, None],
-    )
+def _factor(phi: Jet | None, i: int, like: Tensor, hessian: bool) -> Jet:
+    """Jet of the distance factor of component ``i`` at the points (1 where unconstrained)."""
+    n, d = like.shape[0], like.shape[-1]
+    if phi is None:
+        z = like.new_zeros
+        return Jet(like.new_ones(n), z(n, d), z(n, d, d) if hessian else None)
+    return Jet(phi.value[:, i], phi.grad[:, i], None if phi.hess is None else phi.hess[:, i])
 
 
-def _broadcast(h: Jet, dim: int) -> Jet:
-    shape = list(h.value.shape)
-    shape[-1] = dim
-    return Jet(
-        h.value.expand(*shape),
-        h.grad.expand(*shape, h.grad.shape[-1]),
-        None if h.hess is None else h.hess.expand(*shape, *h.hess.shape[-2:]),
-    )
+def _navier_columns(h: Jet, phi: Jet | None, lam: float, mu: float) -> Tensor:
+    r"""Navier rows of every basis function, ``(N, dim, dim * K)``.
+
+    Basis ``(i, k)`` is :math:`v = \phi_i h_k e_i`, so
+    :math:`(\mu\Delta v + (\lambda+\mu)\nabla\nabla\cdot v)_c
+    = \mu\,\delta_{ci}\,\mathrm{tr}\,H + (\lambda+\mu) H_{ci}` with :math:`H` the Hessian of
+    :math:`\phi_i h_k`: only its column ``i`` and its trace are formed.
+    """
+    dim = h.grad.shape[-1]
+    blocks = []
+    for i in range(dim):
+        f = _factor(phi, i, h.grad, hessian=True)
+        pv, pg, ph = f.value[:, None], f.grad[:, None, :], f.hess[:, None]  # against (N, K, ...)
+        column = (  # H[:, :, c, i] of phi_i h_k, (N, K, dim)
+            pv[..., None] * h.hess[..., i]
+            + h.value[..., None] * ph[..., i]
+            + h.grad * pg[..., i : i + 1]
+            + pg * h.grad[..., i : i + 1]
+        )
+        trace = (
+            pv * h.hess.diagonal(dim1=-2, dim2=-1).sum(-1)
+            + h.value * ph.diagonal(dim1=-2, dim2=-1).sum(-1)
+            + 2.0 * (h.grad * pg).sum(-1)
+        )
+        block = (lam + mu) * column.transpose(1, 2)  # (N, dim_c, K)
+        block[:, i] += mu * trace
+        blocks.append(block)
+    return torch.cat(blocks, -1)
+
+
+def _boundary_columns(h: Jet, phi: Jet | None, colloc: Collocation, lam: float, mu: float) -> list[Tensor]:
+    """Rows of every boundary term for every basis function, each ``(rows, dim * K)``."""
+    dim = h.grad.shape[-1]
+    factors = [_factor(phi, i, h.grad, hessian=False) for i in range(dim)]
+    values = [f.value[:, None] * h.value for f in factors]  # phi_i h_k, (N, K)
+    grads = [f.value[:, None, None] * h.grad + h.value[..., None] * f.grad[:, None] for f in factors]
+    out = []
+    for term in colloc.terms:
+        rows = []
+        for c in term.components:
+            per_basis = []
+            for i in range(dim):
+                if term.kind == "displacement":
+                    column = values[i][term.rows] * float(c == i)
+                else:  # sigma(v) n for v = phi_i h_k e_i, component c
+                    g, n = grads[i][term.rows], colloc.normals[term.rows][:, None, :]
+                    column = lam * g[..., i] * n[..., c] + mu * g[..., c] * n[..., i]
+                    if c == i:
+                        column = column + mu * (g * n).sum(-1)
+                per_basis.append(column)
+            rows.append(torch.cat(per_basis, -1))  # (n_rows, dim * K)
+        out.append(torch.stack(rows, 1).reshape(-1, rows[0].shape[-1]))  # row order (point, component)
+    return out
 
 
 def _zero_jet(x: Tensor, dim: int, hessian: bool) -> Jet:
@@ -80,8 +116,12 @@ def assemble(
 ) -> tuple[Tensor, Tensor]:
     """The weighted system ``A theta ~= b`` for the output layer ``theta (dim * (width+1),)``.
 
-    Feature jets come without the constant feature. The system is assembled in the features'
-    dtype (float32 features carry no more digits than that) and returned in float64.
+    Feature jets come without the constant feature. Row blocks follow the loss terms (Navier
+    first, then the boundary terms), each scaled by ``sqrt(weight / rows)`` so that
+    ``|A theta - b|^2`` is the weighted loss. Only what the residuals use is formed: per
+    component, one column of the basis Hessians and their trace. The system is assembled in
+    the features' dtype (float32 features carry no more digits than that) and returned in
+    float64.
     """
     dim = colloc.interior.shape[1]
     feats_int = _with_constant(features_interior)
@@ -92,15 +132,14 @@ def assemble(
     else:
         lift_int, phi_int = _zero_jet(colloc.interior, dim, True), None
         lift_bnd, phi_bnd = _zero_jet(colloc.boundary, dim, False), None
-    basis_r = residuals(
-        _basis(feats_int, phi_int, dim), _basis(feats_bnd, phi_bnd, dim), colloc, lam, mu, with_data=False
-    )
+    blocks = [_navier_columns(feats_int, phi_int, lam, mu).reshape(-1, dim * feats_int.value.shape[1])]
+    blocks += _boundary_columns(feats_bnd, phi_bnd, colloc, lam, mu)
     offset_r = residuals(lift_int, lift_bnd, colloc, lam, mu, with_data=True)
     columns, rhs = [], []
-    for name, r in basis_r.items():
-        scale = (weights.get(name, 1.0) / r.shape[-1]) ** 0.5
-        columns.append(scale * r.reshape(-1, r.shape[-1]).T)  # (rows, P)
-        rhs.append(-scale * offset_r[name])
+    for block, (name, offset) in zip(blocks, offset_r.items()):
+        scale = (weights.get(name, 1.0) / block.shape[0]) ** 0.5
+        columns.append(scale * block)
+        rhs.append(-scale * offset)
     return torch.cat(columns).double(), torch.cat(rhs).double()
 
 
