@@ -5,7 +5,8 @@ Prints one JSON object. Example (the issue-2 baseline at the default size):
     python benchmarks/step_time.py --steps 30
 
 Each variant builds the default cantilever solver with the given overrides, runs a few warm-up
-steps, then times ``--steps`` Adam steps (loss, backward, update) and reports the median.
+steps (compilation happens there), then times ``--steps`` Adam steps (loss, backward, update)
+and reports the median. ``--variants`` picks some by name.
 Run it on an otherwise idle machine.
 """
 
@@ -26,8 +27,14 @@ from pinn_elastic.runner import Solver
 
 VARIANTS = {
     "default (forward, solve, float64)": [],
+    "forward+compile, solve, float64": ["train.compile=true"],
     "forward, solve, float32": ["dtype=float32"],
     "forward, plain PINN, float32": ["dtype=float32", "train.output_layer=train"],
+    "forward+compile, plain PINN, float32": [
+        "dtype=float32",
+        "train.output_layer=train",
+        "train.compile=true",
+    ],
     "autograd, plain PINN, float32": [
         "dtype=float32",
         "train.output_layer=train",
@@ -65,10 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every variant")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {name: time_steps(extra + args.overrides, args.steps) for name, extra in VARIANTS.items()}
+    results = {name: time_steps(VARIANTS[name] + args.overrides, args.steps) for name in args.variants}
     print(
         json.dumps(
             {

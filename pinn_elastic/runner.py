@@ -282,6 +282,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
     pinn, reference, metrics = solver.evaluate(points, triangles)
     metrics = {
         **metrics,
+        "setup_seconds": train_start - wall,
         "train_seconds": train_seconds,
         "final_loss": history.final_loss,
         "adam_ms_per_step_median": history.adam_ms_per_step_median,
