@@ -22,9 +22,11 @@ Timoshenko's solution (the same monitor pinn-elastic uses during training).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import sys
 import time
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
@@ -128,6 +130,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    with contextlib.redirect_stdout(sys.stderr):  # DeepXDE prints progress; stdout is for the JSON
+        result = measure(args)
+    print(json.dumps(result, indent=2))
+
+
+def measure(args: argparse.Namespace) -> dict:
     import deepxde as dde
 
     model, rel_l2 = build_model(args.n_interior, args.n_boundary, args.seed)
@@ -147,24 +155,19 @@ def main() -> None:
         model.train(iterations=chunk, display_every=10**9, verbose=0)
         steps += chunk
         trace.append((round(time.perf_counter() - start, 2), steps, rel_l2()))
-    print(
-        json.dumps(
-            {
-                "peer": f"DeepXDE {dde.__version__} (backend {dde.backend.backend_name}), float32",
-                "machine": platform.processor() or platform.machine(),
-                "threads": args.threads,
-                "torch": torch.__version__,
-                "n_interior": args.n_interior,
-                "n_boundary": args.n_boundary,
-                "ms_per_step_median": ms_per_step,
-                "equal_time_seconds": args.seconds,
-                "equal_time_steps": steps,
-                "equal_time_rel_l2_displacement": trace[-1][2],
-                "trace_seconds_steps_error": trace,
-            },
-            indent=2,
-        )
-    )
+    return {
+        "peer": f"DeepXDE {dde.__version__} (backend {dde.backend.backend_name}), float32",
+        "machine": platform.processor() or platform.machine(),
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "n_interior": args.n_interior,
+        "n_boundary": args.n_boundary,
+        "ms_per_step_median": ms_per_step,
+        "equal_time_seconds": args.seconds,
+        "equal_time_steps": steps,
+        "equal_time_rel_l2_displacement": trace[-1][2],
+        "trace_seconds_steps_error": trace,
+    }
 
 
 if __name__ == "__main__":
