@@ -71,23 +71,42 @@ def _relu(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return z * step, step, torch.zeros_like(z)
 
 
+def _gelu_third(z: Tensor) -> Tensor:
+    return _INV_SQRT2PI * torch.exp(-0.5 * z * z) * z * (z * z - 4.0)
+
+
+def _tanh_third(z: Tensor) -> Tensor:
+    t2 = torch.tanh(z) ** 2
+    return -2.0 * (1.0 - t2) * (1.0 - 3.0 * t2)
+
+
+def _silu_third(z: Tensor) -> Tensor:
+    s = torch.sigmoid(z)
+    a, c = s * (1.0 - s), 1.0 - 2.0 * s
+    return a * (c * (2.0 + z * c) + c - 2.0 * z * a)
+
+
 @dataclass(frozen=True)
 class Activation:
+    """``third`` (the third derivative, for the fused backward) is optional: without it the
+    forward engine differentiates ``derivatives(z)[2]`` by autograd."""
+
     name: str
     fn: Callable[[Tensor], Tensor]
     derivatives: Derivatives
     zero_curvature: bool = False
+    third: Callable[[Tensor], Tensor] | None = None
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("gelu", F.gelu, _gelu),
+        Activation("gelu", F.gelu, _gelu, third=_gelu_third),
         Activation("gelu_tanh", lambda z: F.gelu(z, approximate="tanh"), _gelu_tanh),
-        Activation("tanh", torch.tanh, _tanh),
-        Activation("silu", F.silu, _silu),
-        Activation("sin", torch.sin, _sin),
-        Activation("relu", F.relu, _relu, zero_curvature=True),
+        Activation("tanh", torch.tanh, _tanh, third=_tanh_third),
+        Activation("silu", F.silu, _silu, third=_silu_third),
+        Activation("sin", torch.sin, _sin, third=lambda z: -torch.cos(z)),
+        Activation("relu", F.relu, _relu, zero_curvature=True, third=torch.zeros_like),
     )
 }
 

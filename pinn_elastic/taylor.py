@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from .derivatives import Jet
+from .fused import ActivationJet
 from .models import MLP
 
 
@@ -49,13 +50,15 @@ def _first_layer(net: MLP, x: Tensor, hessian: bool) -> Tensor:
 
 def _hidden_layer(layer: torch.nn.Linear, activation, h: Tensor, d: int, hessian: bool) -> Tensor:
     """Channels ``(C, N, width)`` through one more linear layer and the activation (chain rule)."""
-    z = (h @ layer.weight.T).unbind(0)  # unbind (not slicing): its backward is one stack
+    z = h @ layer.weight.T
+    first_j, first_k = hessian_pairs(d) if hessian else ([], [])
+    if not torch.compiler.is_compiling():  # eager: one node with a hand-written backward
+        return ActivationJet.apply(z, layer.bias, activation, tuple(zip(first_j, first_k)))
+    z = z.unbind(0)  # unbind (not slicing): its backward is one stack
     s0, s1, s2 = activation.derivatives(z[0] + layer.bias)
     zg = z[1 : 1 + d]
     parts = [s0] + [s1 * g for g in zg]
-    if hessian:
-        first_j, first_k = hessian_pairs(d)
-        parts += [torch.addcmul(s1 * zh, s2, zg[j] * zg[k]) for zh, j, k in zip(z[1 + d :], first_j, first_k)]
+    parts += [torch.addcmul(s1 * zh, s2, zg[j] * zg[k]) for zh, j, k in zip(z[1 + d :], first_j, first_k)]
     return torch.stack(parts)
 
 

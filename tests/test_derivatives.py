@@ -90,3 +90,32 @@ def test_activation_closed_form_derivatives_match_autograd():
         assert torch.allclose(first, d1.detach(), atol=1e-12), activation.name
         mask = z.abs() > 1e-9  # ReLU's kink
         assert torch.allclose(second[mask], d2[mask], atol=1e-12), activation.name
+
+
+def test_third_derivatives_match_autograd():
+    z = torch.linspace(-4, 4, 101, dtype=f64)
+    for activation in ACTIVATIONS.values():
+        if activation.third is None:
+            continue
+        zz = z.clone().requires_grad_(True)
+        second = activation.derivatives(zz)[2]
+        if second.requires_grad:
+            (d3,) = torch.autograd.grad(second.sum(), zz)
+        else:  # ReLU: sigma'' is the constant 0
+            d3 = torch.zeros_like(z)
+        mask = z.abs() > 1e-9
+        assert torch.allclose(activation.third(z)[mask], d3[mask], atol=1e-12), activation.name
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("activation", ["gelu", "gelu_tanh", "silu"])  # gelu_tanh: no closed third
+def test_fused_activation_step_passes_gradcheck(activation, dim):
+    from pinn_elastic.fused import ActivationJet
+    from pinn_elastic.taylor import hessian_pairs
+
+    torch.manual_seed(3)
+    pairs = tuple(zip(*hessian_pairs(dim)))
+    z = torch.randn(1 + dim + len(pairs), 5, 4, dtype=f64, requires_grad=True)
+    bias = torch.randn(4, dtype=f64, requires_grad=True)
+    act = ACTIVATIONS[activation]
+    assert torch.autograd.gradcheck(lambda z, b: ActivationJet.apply(z, b, act, pairs), (z, bias))
