@@ -20,28 +20,21 @@ import time
 
 import torch
 from hydra import compose, initialize_config_dir
+from variants import pick  # benchmarks/variants.py, beside this script
 
 from pinn_elastic.cli import CONF_DIR
 from pinn_elastic.config import to_config
 from pinn_elastic.runner import Solver
 
-VARIANTS = {
-    "default (forward, solve, float64)": [],
-    "forward+compile, solve, float64": ["train.compile=true"],
-    "forward, solve, float32": ["dtype=float32"],
-    "forward, plain PINN, float32": ["dtype=float32", "train.output_layer=train"],
-    "forward+compile, plain PINN, float32": [
-        "dtype=float32",
-        "train.output_layer=train",
-        "train.compile=true",
-    ],
-    "autograd, plain PINN, float32": [
-        "dtype=float32",
-        "train.output_layer=train",
-        "train.derivatives=autograd",
-    ],
-    "autograd, plain PINN, float64": ["train.output_layer=train", "train.derivatives=autograd"],
-}
+VARIANTS = pick(
+    "default (forward, solve, float64)",
+    "forward+compile, solve, float64",
+    "forward, solve, float32",
+    "forward, plain PINN, float32",
+    "forward+compile, plain PINN, float32",
+    "autograd, plain PINN, float32",
+    "autograd, plain PINN, float64",
+)
 
 
 def time_steps(overrides: list[str], steps: int, warmup: int = 3) -> dict[str, float]:

@@ -3,7 +3,7 @@
 Prints one JSON object. Example (about 10 minutes on 2 CPU cores):
 
     python benchmarks/time_to_accuracy.py
-    python benchmarks/time_to_accuracy.py --variants default "forward+compile, solve"
+    python benchmarks/time_to_accuracy.py --variants "default (forward, solve, float64)"
 
 Each variant is one ``pinn-elastic`` run (a fresh process, no VTU or plots) with the
 default budget. The solver monitors the relative L2 displacement error at 4096 uniform points
@@ -25,23 +25,16 @@ import time
 from pathlib import Path
 
 import torch
+from variants import pick  # benchmarks/variants.py, beside this script
 
-VARIANTS = {
-    "default": [],
-    "forward+compile, solve": ["train.compile=true"],
-    "mixed precision": ["dtype=mixed"],
-    "forward, plain PINN, float32": ["dtype=float32", "train.output_layer=train"],
-    "forward+compile, plain PINN, float32": [
-        "dtype=float32",
-        "train.output_layer=train",
-        "train.compile=true",
-    ],
-    "autograd, plain PINN, float32": [
-        "dtype=float32",
-        "train.output_layer=train",
-        "train.derivatives=autograd",
-    ],
-}
+VARIANTS = pick(
+    "default (forward, solve, float64)",
+    "forward+compile, solve, float64",
+    "mixed precision (Adam float32, L-BFGS float64)",
+    "forward, plain PINN, float32",
+    "forward+compile, plain PINN, float32",
+    "autograd, plain PINN, float32",
+)
 THRESHOLDS = ("1e-02", "1e-03", "1e-04")
 
 

@@ -16,9 +16,9 @@ Backward, for output gradients ``G``:
               + \sigma''' \sum_{(p,q)} G_{pq} z_p z_q .
 
 Eager autograd records a dozen small nodes per layer and keeps their intermediates; this node
-keeps ``z`` and two activation derivatives and writes its output in place, which is what makes
-the eager engine several times cheaper than nested autograd. It is used outside
-``torch.compile`` only: inductor fuses the plain operations by itself.
+keeps ``z`` and two activation derivatives and writes its output in place (measured: the 2D
+N = 4096 training step went from 57 to 46 ms). It is used outside ``torch.compile`` only:
+inductor fuses the plain operations by itself.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .activations import Activation
 from .derivatives import Jet
 from .fused import ActivationJet
 from .models import MLP
@@ -48,7 +49,7 @@ def _first_layer(net: MLP, x: Tensor, hessian: bool) -> Tensor:
     return torch.stack(parts)
 
 
-def _hidden_layer(layer: torch.nn.Linear, activation, h: Tensor, d: int, hessian: bool) -> Tensor:
+def _hidden_layer(layer: torch.nn.Linear, activation: Activation, h: Tensor, d: int, hessian: bool) -> Tensor:
     """Channels ``(C, N, width)`` through one more linear layer and the activation (chain rule)."""
     z = h @ layer.weight.T
     first_j, first_k = hessian_pairs(d) if hessian else ([], [])

@@ -19,15 +19,11 @@ def _solver(case: str, hard_bc: bool) -> Solver:
     )
 
 
-@pytest.mark.parametrize("hard_bc", [True, False])
-@pytest.mark.parametrize("case", ["cantilever", "plate_hole", "manufactured"])
-def test_assembled_system_reproduces_the_loss_for_any_output_layer(case, hard_bc):
-    solver = _solver(case, hard_bc)
-    colloc, net = solver.sample(), solver.field.network
-    weights = {"navier": 2.0}
-    solver.loss.weights = weights
+def _system(solver: Solver, colloc, weights: dict[str, float]):
+    """The least-squares system for the solver's current hidden features."""
+    net = solver.field.network
     with torch.no_grad():
-        A, b = assemble(
+        return assemble(
             feature_jet(net, colloc.interior, True),
             feature_jet(net, colloc.boundary, False),
             colloc,
@@ -35,6 +31,16 @@ def test_assembled_system_reproduces_the_loss_for_any_output_layer(case, hard_bc
             solver.mu_hat,
             weights,
         )
+
+
+@pytest.mark.parametrize("hard_bc", [True, False])
+@pytest.mark.parametrize("case", ["cantilever", "plate_hole", "manufactured"])
+def test_assembled_system_reproduces_the_loss_for_any_output_layer(case, hard_bc):
+    solver = _solver(case, hard_bc)
+    colloc, net = solver.sample(), solver.field.network
+    weights = {"navier": 2.0}
+    solver.loss.weights = weights
+    A, b = _system(solver, colloc, weights)
     generator = torch.Generator().manual_seed(1)
     for _ in range(3):  # the loss is quadratic in theta: A theta - b must match it everywhere
         theta = torch.randn(A.shape[1], generator=generator, dtype=torch.float64)
@@ -46,15 +52,7 @@ def test_assembled_system_reproduces_the_loss_for_any_output_layer(case, hard_bc
 def test_solved_output_layer_is_the_minimum():
     solver = _solver("cantilever", True)
     colloc, net = solver.sample(), solver.field.network
-    with torch.no_grad():
-        A, b = assemble(
-            feature_jet(net, colloc.interior, True),
-            feature_jet(net, colloc.boundary, False),
-            colloc,
-            solver.lam_hat,
-            solver.mu_hat,
-            {},
-        )
+    A, b = _system(solver, colloc, {})
     theta = solve(A, b)
     set_output_layer(net, theta)
     best = float(solver.loss(colloc)[0])
