@@ -1,4 +1,7 @@
-r"""Kirsch's plate with a circular hole under far-field tension ``T`` along x (a quarter model).
+r"""Kirsch's plate with a circular hole under far-field tension ``T`` along x and ``T_y`` along y.
+
+A quarter model; ``T_y = T`` is equibiaxial tension, ``T_y = -T`` pure shear (of magnitude
+``T`` on planes at 45 degrees), each the superposition of two Kirsch fields.
 
 Body: the square ``[0, W]^2`` minus the disk ``r < a``. The infinite-plate solution is imposed
 as traction on the outer edges ``x = W`` and ``y = W``, so it is exact on this finite body.
@@ -14,7 +17,9 @@ shear traction); the hole is traction-free. With ``theta`` from the x axis,
            + 2(r^2 + (\kappa+1)a^2 - a^4/r^2)\cos 2\theta\right] \\
     u_\theta &= -\tfrac{T}{4\mu r}\left[r^2 + (\kappa-1)a^2 + a^4/r^2\right]\sin 2\theta
 
-The stress concentration factor :math:`\sigma_{xx}(0, a)/T` is 3.
+The stress concentration factor :math:`\sigma_{xx}(0, a)/T` is 3 under uniaxial tension, 2 under
+equibiaxial tension and 4 under pure shear. The field of ``T_y`` is that of ``T`` mirrored
+across the line ``y = x`` (coordinates and components swapped).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Params:
     side: float = 1.0
     radius: float = 0.25
     traction: float = 1.0
+    traction_y: float = 0.0
     E: float = 1000.0
     nu: float = 0.3
     plane: str = "stress"
@@ -41,6 +47,9 @@ class Params:
         require_positive("case.side", self.side)
         require_positive("case.radius", self.radius)
         require_finite("case.traction", self.traction)
+        require_finite("case.traction_y", self.traction_y)
+        if self.traction == 0:
+            raise ConfigError("case.traction", self.traction, "must be non-zero (it scales the scf probe)")
         if not self.radius < self.side:
             raise ConfigError("case.radius", self.radius, f"must be smaller than case.side = {self.side}")
 
@@ -81,12 +90,32 @@ def kirsch_displacement(material: Material, a: float, T: float):
     return u
 
 
+def _swap(v: Tensor) -> Tensor:
+    """Mirror across ``y = x``: swap the two components (of points or vectors)."""
+    return v.flip(-1)
+
+
+def biaxial_stress(x: Tensor, a: float, T: float, Ty: float) -> Tensor:
+    """Cartesian stress ``(N, 2, 2)`` under far-field ``sigma_xx = T``, ``sigma_yy = Ty``."""
+    return kirsch_stress(x, a, T) + kirsch_stress(_swap(x), a, Ty).flip(-1, -2)
+
+
+def biaxial_displacement(material: Material, a: float, T: float, Ty: float):
+    """The exact field ``u(x)`` under far-field ``sigma_xx = T``, ``sigma_yy = Ty``."""
+    along_x, along_y = kirsch_displacement(material, a, T), kirsch_displacement(material, a, Ty)
+
+    def u(x: Tensor) -> Tensor:
+        return along_x(x) + _swap(along_y(_swap(x)))
+
+    return u
+
+
 def build(p: Params) -> Problem:
     material = Material(p.E, p.nu, p.plane)
-    W, a, T = p.side, p.radius, p.traction
+    W, a, T, Ty = p.side, p.radius, p.traction, p.traction_y
 
     def far_field(x: Tensor, normal: Tensor) -> Tensor:
-        return (kirsch_stress(x, a, T) * normal[:, None, :]).sum(-1)
+        return (biaxial_stress(x, a, T, Ty) * normal[:, None, :]).sum(-1)
 
     return Problem(
         geometry=Rectangle((0.0, 0.0), (W, W)) - Disk((0.0, 0.0), a, name="hole"),
@@ -100,8 +129,8 @@ def build(p: Params) -> Problem:
             Traction("bottom", (0.0, 0.0), components=(0,)),
             Traction("hole", (0.0, 0.0)),
         ),
-        exact_displacement=kirsch_displacement(material, a, T),
+        exact_displacement=biaxial_displacement(material, a, T, Ty),
         probes=(Probe("scf", (0.0, a), "stress", (0, 0), scale=1.0 / T),),
         line_plots=(LinePlot("stress_along_y_axis", (0.0, a), (0.0, W), "stress", (0, 0)),),
-        description=f"plate with hole W={W} a={a} T={T} ({material.plane} plane)",
+        description=f"plate with hole W={W} a={a} T={T} T_y={Ty} ({material.plane} plane)",
     )

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from .constraints import HardConstraints
 from .derivatives import Jet
+from .errors import ConfigError
 from .problem import Displacement, Problem, components_of, term_name
 from .scaling import Scales
 
@@ -60,6 +61,15 @@ class Collocation:
         )
 
 
+def _require_finite(what: str, values: Tensor, points: Tensor) -> None:
+    """A case whose data are not finite at sampled points is an error, not a NaN loss."""
+    bad = ~torch.isfinite(values).all(-1)
+    if bool(bad.any()):
+        at = tuple(round(float(v), 6) for v in points[bad][0])
+        count = f"{int(bad.sum())} of {len(values)}"
+        raise ConfigError("case", None, f"{what} are not finite at {count} points, e.g. {at}")
+
+
 def boundary_point_counts(problem: Problem, total: int) -> dict[str, int]:
     """Split ``total`` boundary points over the named boundaries by length (at least 16 each)."""
     geometry = problem.geometry
@@ -83,6 +93,7 @@ def sample_collocation(
     body_force = None
     if problem.body_force is not None:
         body_force = problem.body_force(x) * scales.length / scales.stress
+        _require_finite("the body force", body_force, x)
 
     counts = boundary_point_counts(problem, n_boundary)
     sampled = {n: geometry.sample_boundary(n, c, generator, torch.float64) for n, c in counts.items()}
@@ -98,6 +109,7 @@ def sample_collocation(
             kind, target = "displacement", condition.evaluate(xb) / scales.displacement
         else:
             kind, target = "traction", condition.evaluate(xb, nb) / scales.stress
+        _require_finite(f"the {kind} data on boundary {condition.boundary!r}", target, xb)
         rows = slice(start, start + len(xb))
         start += len(xb)
         name = term_name(condition, dim)

@@ -62,7 +62,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    adam_steps: int = 600
+    adam_steps: int = 300
     lbfgs_steps: int = 400
     lr: float = 1e-2
     lr_final: float = 1e-3
@@ -73,6 +73,7 @@ class TrainConfig:
     compile: bool = False
     hard_bc: bool = True
     output_layer: str = "solve"
+    head_ridge: float = 1e-7
     lbfgs_history: int = 50
     log_every: int = 100
     loss_weights: dict[str, float] = field(default_factory=dict)
@@ -83,6 +84,7 @@ class TrainConfig:
         for key in ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every"):
             require_positive(f"train.{key}", getattr(self, key))
         require_choice("train.output_layer", self.output_layer, OUTPUT_LAYERS)
+        require_non_negative("train.head_ridge", self.head_ridge)
         require_choice("train.derivatives", self.derivatives, DERIVATIVES)
         if self.output_layer == "solve" and self.derivatives != "forward":
             raise ConfigError(

@@ -9,8 +9,11 @@ product of the pieces' signed distances), and a lift :math:`g_i` that equals the
 * data on a single straight piece: :math:`g_i(x) = u_{D,i}(P x)`, the data at the closest
   point of the piece, so only boundary data enter the field.
 
-Anything else (several pieces with non-zero data, or a piece whose line cuts through the
-body) stays a soft penalty in the loss.
+Anything else stays a soft penalty in the loss: several pieces with non-zero data, a piece
+whose line cuts through the body, or data whose extension :math:`u_{D,i}(P x)` is not finite on
+the body or grows there beyond ``LIFT_GROWTH`` times its largest value on the piece (data with
+a singularity on the piece's line outside the piece, e.g. ``ln r`` at the origin: the network
+would have to cancel it).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from .scaling import Scales
 
 log = logging.getLogger(__name__)
 
+LIFT_GROWTH = 10.0
+
 
 class HardConstraints:
     """Distance functions and lifts per component, in nondimensional units."""
@@ -39,10 +44,10 @@ class HardConstraints:
                 for c in problem.conditions
                 if isinstance(c, Displacement) and i in components_of(c, self.dim)
             ]
-            if conditions and self._applicable(conditions, interior_probe):
+            if conditions and self._applicable(conditions, i, interior_probe):
                 self.component_conditions[i] = conditions
             elif conditions:
-                log.info("displacement component %d stays a soft penalty (no exact lift)", i)
+                log.info("displacement component %d stays a soft penalty (no smooth exact lift)", i)
 
     def imposes(self, condition: Displacement, component: int) -> bool:
         return condition in self.component_conditions.get(component, [])
@@ -54,12 +59,34 @@ class HardConstraints:
     def _pieces(self, conditions: list[Displacement]):
         return [p for c in conditions for p in self.problem.geometry.pieces_named(c.boundary)]
 
-    def _applicable(self, conditions: list[Displacement], interior: Tensor) -> bool:
+    def _applicable(self, conditions: list[Displacement], component: int, interior: Tensor) -> bool:
         pieces = self._pieces(conditions)
         if not all(c.is_zero for c in conditions) and len(pieces) != 1:
             return False
         inside = torch.stack([p.distance(interior) for p in pieces]).min(0).values
-        return bool((inside > 0).all())
+        if not bool((inside > 0).all()):
+            return False
+        if all(c.is_zero for c in conditions):
+            return True
+        (condition,), (piece,) = conditions, pieces
+        on_piece = condition.evaluate(piece.at(torch.linspace(0.0, 1.0, 257, dtype=torch.float64)))
+        boundary = [
+            self.problem.geometry.sample_boundary(n, 64, torch.Generator().manual_seed(0), torch.float64)[0]
+            for n in self.problem.geometry.boundary_names
+        ]
+        points = torch.cat([interior, *boundary])
+        extended = autograd_jet(
+            lambda x: condition.evaluate(piece.project(x))[:, component : component + 1],
+            points,
+            hessian=True,
+            create_graph=False,
+        )
+        if not all(
+            bool(torch.isfinite(part).all()) for part in (extended.value, extended.grad, extended.hess)
+        ):
+            return False
+        largest = float(on_piece[:, component].abs().max())
+        return float(extended.value.abs().max()) <= LIFT_GROWTH * largest + 1e-300
 
     def phi(self, x_hat: Tensor) -> Tensor:
         """``(N, d)`` distance factors; 1 for unconstrained components."""

@@ -275,19 +275,31 @@ class Shape:
         return points, triangles[self.contains(centroids).numpy()]
 
 
-class Rectangle(Shape):
-    """The box ``[x0, x1] x [y0, y1]`` with edges named ``bottom``, ``right``, ``top``, ``left``."""
+RECTANGLE_EDGES = ("bottom", "right", "top", "left")
 
-    def __init__(self, lower: tuple[float, float], upper: tuple[float, float]) -> None:
+
+class Rectangle(Shape):
+    """The box ``[x0, x1] x [y0, y1]``; its edges are named ``names`` in the order bottom
+    (``y = y0``), right, top, left. Rename them when a body combines several rectangles."""
+
+    def __init__(
+        self,
+        lower: tuple[float, float],
+        upper: tuple[float, float],
+        names: tuple[str, str, str, str] = RECTANGLE_EDGES,
+    ) -> None:
         (x0, y0), (x1, y1) = lower, upper
         if not (x1 > x0 and y1 > y0):
             raise ValueError(f"Rectangle needs lower < upper, got {lower} and {upper}")
+        if len(names) != 4:
+            raise ValueError(f"Rectangle needs 4 edge names (bottom, right, top, left), got {names}")
         self.lower, self.upper = (float(x0), float(y0)), (float(x1), float(y1))
+        bottom, right, top, left = names
         self.pieces = (
-            Segment("bottom", (x0, y0), (x1, y0)),
-            Segment("right", (x1, y0), (x1, y1)),
-            Segment("top", (x1, y1), (x0, y1)),
-            Segment("left", (x0, y1), (x0, y0)),
+            Segment(bottom, (x0, y0), (x1, y0)),
+            Segment(right, (x1, y0), (x1, y1)),
+            Segment(top, (x1, y1), (x0, y1)),
+            Segment(left, (x0, y1), (x0, y0)),
         )
 
     def contains(self, x: Tensor) -> Tensor:

@@ -143,16 +143,18 @@ def assemble(
     return torch.cat(columns).double(), torch.cat(rhs).double()
 
 
-def solve(A: Tensor, b: Tensor, rcond: float = 1e-11) -> Tensor:
-    """Minimum-norm least-squares solution, singular values below ``rcond * max`` dropped.
+def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
+    r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`
+    (:math:`\alpha` = ``ridge``), minimum-norm, singular values below ``rcond * max`` dropped.
 
     ``A = QR`` first, then the SVD of the small square ``R``: as robust as an SVD of ``A``
-    at the cost of one QR.
+    at the cost of one QR. The ridge filters each singular direction by
+    :math:`s/(s^2+\alpha^2)` instead of :math:`1/s`.
     """
     Q, R = torch.linalg.qr(A)
     U, S, Vh = torch.linalg.svd(R)
     # a mask, not boolean indexing: no data-dependent shape, so no host-device synchronisation
-    inverse = torch.where(rcond * S[0] < S, 1.0 / S, torch.zeros_like(S))
+    inverse = torch.where(rcond * S[0] < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
     return Vh.T @ (inverse * (U.T @ (Q.T @ b)))
 
 
@@ -165,7 +167,7 @@ def set_output_layer(network: MLP, theta: Tensor) -> None:
 
 
 def fit_output_layer(
-    network: MLP, colloc: Collocation, lam: float, mu: float, weights: dict[str, float]
+    network: MLP, colloc: Collocation, lam: float, mu: float, weights: dict[str, float], ridge: float = 0.0
 ) -> float:
     """Set ``network.head`` to the least-squares optimum of the loss; returns that loss."""
     net64 = copy.deepcopy(network).to(torch.float64)
@@ -174,6 +176,6 @@ def fit_output_layer(
         feats_int = feature_jet(net64, colloc64.interior, hessian=True)
         feats_bnd = feature_jet(net64, colloc64.boundary, hessian=False)
     A, b = assemble(feats_int, feats_bnd, colloc64, lam, mu, weights)
-    theta = solve(A, b)
+    theta = solve(A, b, ridge)
     set_output_layer(network, theta)
-    return float(((A @ theta - b) ** 2).sum())
+    return float(((A @ theta - b) ** 2).sum() + ridge**2 * (theta**2).sum())

@@ -20,6 +20,7 @@ from .compiling import maybe_compile
 from .config import Config
 from .constraints import HardConstraints
 from .derivatives import Jet
+from .estimate import enriched_error_estimate
 from .evaluation import Fields, error_metrics, exact, nodal_weights, predict, probe_value
 from .export import point_data, write_vtu
 from .field import DisplacementField
@@ -33,6 +34,8 @@ from .taylor import apply_head, feature_jet
 from .training import History, Schedule, train
 
 log = logging.getLogger(__name__)
+
+ESTIMATE_SEED_OFFSET = 104729  # the error estimate's points are drawn apart from the training points
 
 
 def resolve_device(name: str) -> torch.device:
@@ -64,9 +67,10 @@ class PhysicsLoss:
         weights: dict[str, float],
         solve_head: bool,
         compile: bool = False,
+        ridge: float = 0.0,
     ) -> None:
         self.field, self.lam, self.mu, self.weights = field, lam, mu, weights
-        self.solve_head = solve_head
+        self.solve_head, self.ridge = solve_head, ridge
         self._features = maybe_compile(self._feature_parts, "the feature sweep", compile)
         self._head_terms = maybe_compile(self._terms_from_features, "the residuals", compile)
         self._plain_terms = maybe_compile(self._terms, "the loss", compile)
@@ -77,8 +81,12 @@ class PhysicsLoss:
             f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
             with torch.no_grad():
                 A, b = assemble(f_int.detach(), f_bnd.detach(), colloc, self.lam, self.mu, self.weights)
-                set_output_layer(self.field.network, solve(A, b))
+                theta = solve(A, b, self.ridge)
+                set_output_layer(self.field.network, theta)
             terms = self._head_terms(*parts, colloc)
+            if self.ridge:
+                # part of the reduced loss; constant in the hidden layers at the optimum (envelope theorem)
+                terms["head_ridge"] = self.ridge**2 * (theta**2).sum().to(parts[0].dtype)
         else:
             terms = self._plain_terms(colloc)
         return total_loss(terms, self.weights), terms
@@ -146,6 +154,7 @@ class Solver:
             dict(train_cfg.loss_weights),
             train_cfg.output_layer == "solve",
             compile=train_cfg.compile and train_cfg.derivatives == "forward",
+            ridge=train_cfg.head_ridge,
         )
         if train_cfg.compile and train_cfg.derivatives != "forward":
             log.warning("train.compile=true applies to train.derivatives=forward; nested autograd runs eager")
@@ -186,8 +195,27 @@ class Solver:
         )
         return colloc.to(self.device)
 
+    def error_estimate(self) -> float:
+        """Relative L2 displacement error estimated without the exact solution
+        (:mod:`pinn_elastic.estimate`), on points drawn independently of training."""
+        t = self.config.train
+        fresh = sample_collocation(
+            self.problem,
+            self.scales,
+            t.n_interior,
+            t.n_boundary,
+            torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET),
+            torch.float64,
+            self.constraints,
+        )
+        return enriched_error_estimate(
+            self.field, fresh.to(self.device), self.lam_hat, self.mu_hat, self.loss.weights
+        )
+
     def fit_head(self, colloc: Collocation) -> float:
-        return fit_output_layer(self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights)
+        return fit_output_layer(
+            self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights, self.loss.ridge
+        )
 
     def train(self) -> History:
         """Least-squares start (if any), Adam, then L-BFGS; ``mixed`` runs Adam in float32."""
@@ -277,18 +305,26 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
     train_start = time.perf_counter()
     history = solver.train()
     train_seconds = time.perf_counter() - train_start
+    estimate_start = time.perf_counter()
+    error_estimate = solver.error_estimate()
+    estimate_seconds = time.perf_counter() - estimate_start
 
     points, triangles = problem.geometry.mesh(config.output.resolution)
     pinn, reference, metrics = solver.evaluate(points, triangles)
     metrics = {
         **metrics,
+        "error_estimate": error_estimate,
+        "error_estimate_seconds": estimate_seconds,
         "setup_seconds": train_start - wall,
         "train_seconds": train_seconds,
         "final_loss": history.final_loss,
         "adam_ms_per_step_median": history.adam_ms_per_step_median,
         **_time_to_accuracy(history),
         "adam_steps": config.train.adam_steps,
+        "adam_steps_run": history.adam_steps_run,
+        "adam_stop": history.adam_stop,
         "lbfgs_iterations": history.lbfgs_iterations,
+        "lbfgs_stop": history.lbfgs_stop,
         "nonfinite_recovered": history.nonfinite_recovered,
         "case": config.case["name"],
         "activation": config.model.activation,

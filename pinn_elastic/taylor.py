@@ -63,14 +63,19 @@ def _hidden_layer(layer: torch.nn.Linear, activation: Activation, h: Tensor, d: 
     return torch.stack(parts)
 
 
+def layer_channels(net: MLP, x: Tensor, hessian: bool) -> list[Tensor]:
+    """Channels ``(C, N, width)`` of every hidden layer at points ``x (N, d)``, first to last."""
+    d = x.shape[1]
+    layers = [_first_layer(net, x, hessian)]
+    for layer in net.hidden[1:]:
+        out = _hidden_layer(layer, net.activation, layers[-1], d, hessian)
+        layers.append(layers[-1] + out if net.residual else out)  # a skip connection adds every channel
+    return layers
+
+
 def feature_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
     """Channels ``(C, N, width)`` of the last hidden layer at points ``x (N, d)``."""
-    d = x.shape[1]
-    h = _first_layer(net, x, hessian)
-    for layer in net.hidden[1:]:
-        out = _hidden_layer(layer, net.activation, h, d, hessian)
-        h = h + out if net.residual else out  # a skip connection adds every channel
-    return h
+    return layer_channels(net, x, hessian)[-1]
 
 
 def channels_to_jet(channels: Tensor, d: int, hessian: bool) -> Jet:

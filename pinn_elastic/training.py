@@ -35,6 +35,9 @@ class History:
     adam_ms_per_step: list[float] = field(default_factory=list)
     nonfinite_recovered: bool = False
     lbfgs_iterations: int = 0
+    adam_steps_run: int = 0
+    adam_stop: str = "not run"
+    lbfgs_stop: str = "not run"
     monitored: dict[str, list[float]] = field(default_factory=dict)
     monitor: Monitor | None = None
 
@@ -126,6 +129,7 @@ def train(
         gamma = (schedule.lr_final / schedule.lr) ** (1.0 / max(schedule.adam_steps, 1))
         decay = torch.optim.lr_scheduler.ExponentialLR(adam, gamma)
         tick, tick_step = time.perf_counter(), 0
+        history.adam_stop = "budget"
         for step in range(1, schedule.adam_steps + 1):
             if schedule.resample_every and step > 1 and (step - 1) % schedule.resample_every == 0:
                 colloc = sample()
@@ -134,6 +138,7 @@ def train(
             loss.backward()
             adam.step()
             decay.step()
+            history.adam_steps_run = step
             if step % schedule.log_every == 0 or step == schedule.adam_steps or step == 1:
                 value = float(loss.detach())
                 now = time.perf_counter()
@@ -150,6 +155,7 @@ def train(
                     )
                     best.restore()
                     history.nonfinite_recovered = True
+                    history.adam_stop = "non-finite loss"
                     break
                 best.offer(value)
                 tick = time.perf_counter()  # logging is not part of the step time
@@ -206,10 +212,11 @@ def _run_lbfgs(
 
     best.offer(float(closure().detach()))
     done = 0
+    history.lbfgs_stop = "budget"
     while done < schedule.lbfgs_steps:
         chunk = min(schedule.log_every, schedule.lbfgs_steps - done)
         lbfgs.param_groups[0]["max_iter"] = chunk
-        lbfgs.param_groups[0]["max_eval"] = chunk * 4
+        lbfgs.param_groups[0]["max_eval"] = chunk * 5 // 4  # PyTorch's ratio: the ceiling stays a ceiling
         before = lbfgs.state[params[0]].get("n_iter", 0)
         previous = best.loss
         lbfgs.step(closure)
@@ -225,9 +232,11 @@ def _run_lbfgs(
             log.warning("non-finite loss in L-BFGS: restored the best state (loss %.3e)", best.loss)
             best.restore()
             history.nonfinite_recovered = True
+            history.lbfgs_stop = "non-finite loss"
             break
         best.offer(loss)
         if advanced == 0 or not loss < previous * (1.0 - 1e-3):
             log.info("L-BFGS stopped after %d iterations: less than 0.1%% decrease", done)
+            history.lbfgs_stop = "stalled" if advanced else "no step"
             break
     history.lbfgs_iterations = done

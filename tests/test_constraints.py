@@ -1,10 +1,14 @@
 """Exact imposition of displacement conditions and the least-squares output layer."""
 
+import pytest
 import torch
 
 from cases.cantilever import Params, build
+from pinn_elastic import ConfigError, Displacement, Material, Problem, Rectangle, Traction
+from pinn_elastic.collocation import sample_collocation
 from pinn_elastic.config import Config, TrainConfig
 from pinn_elastic.runner import Solver
+from pinn_elastic.scaling import Scales
 
 f64 = torch.float64
 
@@ -76,3 +80,29 @@ def test_per_component_hard_constraints_on_the_manufactured_plate():
         assert u[side][:, 1].abs().max() < 1e-14 and u[side][:, 0].abs().max() > 0
     names = solver.loss_term_names()
     assert "traction_top_y" in names and not any(n.startswith("displacement") for n in names)
+
+
+def test_data_singular_off_the_piece_stay_a_soft_penalty():
+    """The curved bar's clamp data contain ln r and 1/r: extended along the clamp's line they
+    blow up at the origin, on the body's other straight edge, so u_x gets no exact lift."""
+    solver = Solver(Config(case={"name": "curved_bar"}, train=TrainConfig(n_interior=64, n_boundary=64)))
+    assert 0 not in solver.constraints.component_conditions  # u_x: ln r, 1/r along the line
+    assert 1 in solver.constraints.component_conditions  # u_y = 0 there: the lift is zero
+    assert "displacement_bottom_x" in solver.loss_term_names()
+    colloc = solver.sample()
+    for jet in (*colloc.interior_constraint, *colloc.boundary_constraint):
+        assert all(bool(torch.isfinite(part).all()) for part in (jet.value, jet.grad))
+
+
+def test_non_finite_case_data_are_a_one_line_error():
+    def bad_load(x, normal):
+        return torch.stack([torch.log(x[:, 1] - 0.5), torch.zeros_like(x[:, 1])], -1)  # NaN for y < 0.5
+
+    problem = Problem(
+        Rectangle((0.0, 0.0), (1.0, 1.0)),
+        Material(1.0, 0.3),
+        (Displacement("left"), Traction("right", bad_load)),
+    )
+    scales = Scales((0.5, 0.5), 1.0, 1.0, 1.0)
+    with pytest.raises(ConfigError, match="traction data on boundary 'right' are not finite"):
+        sample_collocation(problem, scales, 32, 64, torch.Generator().manual_seed(0), f64, None)

@@ -51,3 +51,13 @@ def test_mesh_covers_the_body():
     assert area.sum() == pytest.approx(4.0, rel=1e-9)
     assert area.min() > 0
     assert np.isclose(points[:, 0], 4.0).any() and np.isclose(points[:, 1], -0.5).any()
+
+
+def test_rectangle_edges_can_be_renamed_for_combined_bodies():
+    notch = Rectangle((1.0, 1.0), (3.0, 3.0), names=("nb", "nr", "nt", "nl"))
+    body = Rectangle((0.0, 0.0), (2.0, 2.0)) - notch
+    assert body.boundary_names == ("bottom", "right", "top", "left", "nb", "nl")
+    (face,) = body.pieces_named("nb")  # the notch's bottom, y = 1, 1 < x < 2: normal points up
+    assert face.normal == pytest.approx((0.0, 1.0))
+    with pytest.raises(ValueError, match="4 edge names"):
+        Rectangle((0.0, 0.0), (1.0, 1.0), names=("a", "b"))

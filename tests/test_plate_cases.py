@@ -7,33 +7,11 @@ import torch
 
 from cases import manufactured, plate_hole
 from pinn_elastic.derivatives import autograd_jet
-from pinn_elastic.mechanics import navier_residual, stress, traction
-from pinn_elastic.problem import Displacement, components_of
+from pinn_elastic.mechanics import stress
+from pinn_elastic.problem import components_of
+from tests.conftest import assert_exact_solution
 
 f64 = torch.float64
-
-
-def assert_exact_solution(problem, scale_stress, scale_length, tol=1e-10):
-    """Equilibrium (with body force) and every boundary condition, relative to the scales."""
-    lam, mu = problem.material.lame(2)
-    gen = torch.Generator().manual_seed(0)
-    x = problem.geometry.sample_interior(800, gen, f64)
-    jet = autograd_jet(problem.exact_displacement, x, hessian=True, create_graph=False)
-    f = problem.body_force(x) if problem.body_force else None
-    residual = navier_residual(jet.hess, lam, mu, f)
-    assert residual.abs().max() * scale_length / scale_stress < tol
-    for condition in problem.all_conditions:
-        comps = list(components_of(condition, 2))
-        xb, nb = problem.geometry.sample_boundary(condition.boundary, 300, gen, f64)
-        bj = autograd_jet(problem.exact_displacement, xb, hessian=False, create_graph=False)
-        if isinstance(condition, Displacement):
-            error = (
-                (bj.value - condition.evaluate(xb))[:, comps].abs().max() * mu / (scale_stress * scale_length)
-            )
-        else:
-            t = traction(stress(bj.grad, lam, mu), nb)
-            error = (t - condition.evaluate(xb, nb))[:, comps].abs().max() / scale_stress
-        assert error < tol, (condition, error)
 
 
 @pytest.mark.parametrize(
