@@ -1,4 +1,4 @@
-r"""A column standing on a rigid base under its own weight (SI units by default: a steel pier).
+r"""A column standing on its base under its own weight (SI units by default: a steel pier).
 
 Body ``-B/2 < x < B/2``, ``0 < y < H``, density :math:`\rho`, gravity ``g`` along ``-y``, so
 the body force is :math:`f = (0, -\rho g)`. The sides and the top are free; the base carries

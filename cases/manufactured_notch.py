@@ -13,8 +13,8 @@ The L-shaped plate ``[0, 2S]^2`` minus the square ``[S, 2S]^2`` (the notch, face
 The body force and every traction come from the exact field through the project's own
 operators (:mod:`pinn_elastic.exact_data`). Conditions, per component: the whole displacement
 on ``bottom``; ``u_x`` and ``t_y`` on ``left``; ``u_y`` and ``t_x`` on ``top``; traction on
-``right``, the notch faces and the hole. So ``u_x`` is prescribed on two edges and ``u_y`` on
-two others: mixed data that no single lift carries.
+``right``, the notch faces and the hole. So ``u_x`` is prescribed on ``bottom`` and ``left``,
+``u_y`` on ``bottom`` and ``top``: non-zero data on two edges, which no single lift carries.
 """
 
 from __future__ import annotations

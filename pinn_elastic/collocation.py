@@ -127,6 +127,13 @@ def sample_collocation(
         terms=terms,
     )
     if constraints is not None and constraints.active:
-        colloc.interior_constraint = tuple(j.to(dtype) for j in constraints.jets(interior, hessian=True))
-        colloc.boundary_constraint = tuple(j.to(dtype) for j in constraints.jets(boundary, hessian=False))
+        for points, hessian, where in ((interior, True, "interior"), (boundary, False, "boundary")):
+            jets = constraints.jets(points, hessian=hessian)
+            for jet in jets:
+                for part in (jet.value, jet.grad, jet.hess):
+                    if part is not None:
+                        _require_finite(
+                            f"the exact displacement lift's jets at {where} points", part.flatten(1), points
+                        )
+            setattr(colloc, f"{where}_constraint", tuple(j.to(dtype) for j in jets))
     return colloc

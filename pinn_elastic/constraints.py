@@ -5,7 +5,8 @@ function :math:`\phi_i` that vanishes exactly on them and is positive inside the
 product of the pieces' signed distances), and a lift :math:`g_i` that equals the data there:
 
 * no prescribed piece: :math:`\phi_i = 1`, :math:`g_i = 0`;
-* homogeneous data on any number of pieces: :math:`g_i = 0`;
+* data that vanish on any number of pieces (declared zero, or evaluating to zero there):
+  :math:`g_i = 0`;
 * data on a single straight piece: :math:`g_i(x) = u_{D,i}(P x)`, the data at the closest
   point of the piece, so only boundary data enter the field.
 
@@ -38,6 +39,7 @@ class HardConstraints:
     def __init__(self, problem: Problem, scales: Scales, interior_probe: Tensor) -> None:
         self.problem, self.scales, self.dim = problem, scales, problem.dim
         self.component_conditions: dict[int, list[Displacement]] = {}
+        self.zero_lift: set[int] = set()  # components whose data vanish on every piece
         for i in range(self.dim):
             conditions = [
                 c
@@ -59,22 +61,37 @@ class HardConstraints:
     def _pieces(self, conditions: list[Displacement]):
         return [p for c in conditions for p in self.problem.geometry.pieces_named(c.boundary)]
 
+    def _vanishes(self, condition: Displacement, component: int) -> bool:
+        """The data of ``component`` are zero on the condition's pieces (declared or evaluated)."""
+        if condition.is_zero:
+            return True
+        t = torch.linspace(0.0, 1.0, 257, dtype=torch.float64)
+        pieces = self.problem.geometry.pieces_named(condition.boundary)
+        return all(bool((condition.evaluate(p.at(t))[:, component] == 0).all()) for p in pieces)
+
     def _applicable(self, conditions: list[Displacement], component: int, interior: Tensor) -> bool:
         pieces = self._pieces(conditions)
-        if not all(c.is_zero for c in conditions) and len(pieces) != 1:
-            return False
         inside = torch.stack([p.distance(interior) for p in pieces]).min(0).values
         if not bool((inside > 0).all()):
             return False
-        if all(c.is_zero for c in conditions):
+        if all(self._vanishes(c, component) for c in conditions):
+            self.zero_lift.add(component)
             return True
+        if len(pieces) != 1:
+            return False
         (condition,), (piece,) = conditions, pieces
-        on_piece = condition.evaluate(piece.at(torch.linspace(0.0, 1.0, 257, dtype=torch.float64)))
-        boundary = [
-            self.problem.geometry.sample_boundary(n, 64, torch.Generator().manual_seed(0), torch.float64)[0]
-            for n in self.problem.geometry.boundary_names
-        ]
-        points = torch.cat([interior, *boundary])
+        geometry = self.problem.geometry
+        ends = torch.tensor([1e-9, 1.0 - 1e-9], dtype=torch.float64)
+        points = torch.cat(
+            [
+                interior,
+                *(
+                    geometry.sample_boundary(n, 64, torch.Generator().manual_seed(0), torch.float64)[0]
+                    for n in geometry.boundary_names
+                ),
+                *(p.at(ends) for p in geometry.pieces),
+            ]
+        )
         extended = autograd_jet(
             lambda x: condition.evaluate(piece.project(x))[:, component : component + 1],
             points,
@@ -85,8 +102,9 @@ class HardConstraints:
             bool(torch.isfinite(part).all()) for part in (extended.value, extended.grad, extended.hess)
         ):
             return False
+        on_piece = condition.evaluate(piece.at(torch.linspace(0.0, 1.0, 257, dtype=torch.float64)))
         largest = float(on_piece[:, component].abs().max())
-        return float(extended.value.abs().max()) <= LIFT_GROWTH * largest + 1e-300
+        return float(extended.value.abs().max()) <= LIFT_GROWTH * largest
 
     def phi(self, x_hat: Tensor) -> Tensor:
         """``(N, d)`` distance factors; 1 for unconstrained components."""
@@ -104,7 +122,7 @@ class HardConstraints:
         x = self.scales.to_physical(x_hat)
         columns = [torch.zeros(len(x), dtype=x.dtype, device=x.device) for _ in range(self.dim)]
         for i, conditions in self.component_conditions.items():
-            if all(c.is_zero for c in conditions):
+            if i in self.zero_lift:
                 continue
             (condition,) = conditions
             (piece,) = self._pieces(conditions)

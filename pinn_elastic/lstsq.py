@@ -145,7 +145,9 @@ def assemble(
 
 def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
     r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`
-    (:math:`\alpha` = ``ridge``), minimum-norm, singular values below ``rcond * max`` dropped.
+    (:math:`\alpha` = ``ridge``), minimum-norm. Without a ridge, singular values below
+    ``rcond * max`` are dropped; with one none is, so the solution (and the reduced loss) is a
+    smooth function of ``A``.
 
     ``A = QR`` first, then the SVD of the small square ``R``: as robust as an SVD of ``A``
     at the cost of one QR. The ridge filters each singular direction by
@@ -154,7 +156,8 @@ def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Ten
     Q, R = torch.linalg.qr(A)
     U, S, Vh = torch.linalg.svd(R)
     # a mask, not boolean indexing: no data-dependent shape, so no host-device synchronisation
-    inverse = torch.where(rcond * S[0] < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
+    threshold = rcond * S[0] if ridge == 0 else torch.zeros_like(S[0])
+    inverse = torch.where(threshold < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
     return Vh.T @ (inverse * (U.T @ (Q.T @ b)))
 
 

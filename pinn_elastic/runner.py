@@ -324,6 +324,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         "adam_steps_run": history.adam_steps_run,
         "adam_stop": history.adam_stop,
         "lbfgs_iterations": history.lbfgs_iterations,
+        "lbfgs_evaluations": history.lbfgs_evaluations,
         "lbfgs_stop": history.lbfgs_stop,
         "nonfinite_recovered": history.nonfinite_recovered,
         "case": config.case["name"],

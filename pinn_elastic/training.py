@@ -35,6 +35,7 @@ class History:
     adam_ms_per_step: list[float] = field(default_factory=list)
     nonfinite_recovered: bool = False
     lbfgs_iterations: int = 0
+    lbfgs_evaluations: int = 0
     adam_steps_run: int = 0
     adam_stop: str = "not run"
     lbfgs_stop: str = "not run"
@@ -201,8 +202,11 @@ def _run_lbfgs(
         tolerance_change=0.0,
     )
     last_terms: dict[str, Tensor] = {}
+    evaluations = [0]
+    budget = schedule.lbfgs_steps * 5 // 4  # loss evaluations, line searches included: PyTorch's ratio
 
     def closure() -> Tensor:
+        evaluations[0] += 1
         lbfgs.zero_grad(set_to_none=True)
         loss, terms = loss_fn(colloc)
         loss.backward()
@@ -213,10 +217,10 @@ def _run_lbfgs(
     best.offer(float(closure().detach()))
     done = 0
     history.lbfgs_stop = "budget"
-    while done < schedule.lbfgs_steps:
+    while done < schedule.lbfgs_steps and evaluations[0] < budget:
         chunk = min(schedule.log_every, schedule.lbfgs_steps - done)
         lbfgs.param_groups[0]["max_iter"] = chunk
-        lbfgs.param_groups[0]["max_eval"] = chunk * 5 // 4  # PyTorch's ratio: the ceiling stays a ceiling
+        lbfgs.param_groups[0]["max_eval"] = max(1, min(chunk * 5 // 4, budget - evaluations[0]))
         before = lbfgs.state[params[0]].get("n_iter", 0)
         previous = best.loss
         lbfgs.step(closure)
@@ -240,3 +244,4 @@ def _run_lbfgs(
             history.lbfgs_stop = "stalled" if advanced else "no step"
             break
     history.lbfgs_iterations = done
+    history.lbfgs_evaluations = evaluations[0]

@@ -86,6 +86,8 @@ SUITE: tuple[SuiteProblem, ...] = (
     ),
 )
 
+RUN_TIMEOUT = 1800  # seconds: a run that takes longer is recorded as failed
+
 TINY_BUDGET = (
     "train.adam_steps=2",
     "train.lbfgs_steps=2",
@@ -105,6 +107,7 @@ KEYS = (
     "train_seconds",
     "adam_steps_run",
     "lbfgs_iterations",
+    "lbfgs_evaluations",
     "adam_stop",
     "lbfgs_stop",
 )
@@ -138,13 +141,17 @@ def run_one(
         *extra,
     ]
     env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+    row: dict[str, Any] = {"problem": problem.name, "seed": seed, "threads": threads}
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - start
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {**row, "process_seconds": time.perf_counter() - start, "failed": f"over {RUN_TIMEOUT} s"}
+    row["process_seconds"] = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"{problem.name} seed {seed} failed:\n{done.stderr[-2000:]}")
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {**row, "failed": f"exit {done.returncode}: {last}"}
     metrics = json.loads((folder / "metrics.json").read_text())
-    row = {"problem": problem.name, "seed": seed, "process_seconds": wall, "threads": threads}
     row.update({k: metrics.get(k) for k in KEYS})
     return row
 
@@ -176,10 +183,11 @@ def run_suite(
         return list(pool.map(one, tasks))
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1e}" if value < 1 else f"{value:.0f}"
-    return "-" if value is None else str(value)
+def _worst(values: list[float | None]) -> str:
+    """The largest value; a missing one (a diverged run, NaN in metrics.json) is the worst."""
+    if any(v is None for v in values):
+        return "diverged"
+    return f"{max(values):.1e}"
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -187,26 +195,29 @@ def table(rows: list[dict[str, Any]]) -> str:
     kinds = {p.name: p.kind for p in SUITE}
     lines = [
         "| problem | kind | seeds | rel L2 u (worst) | rel L2 u (median) | rel L2 stress (worst) "
-        "| estimate / true (range) | wall s (max) | Adam steps | L-BFGS its | stopped (L-BFGS) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| estimate / true (range) | wall s (max) | L-BFGS its | stopped (L-BFGS) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     by_problem: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_problem.setdefault(row["problem"], []).append(row)
     for name, group in by_problem.items():
-        du = [r["rel_l2_displacement"] for r in group]
-        ds = [r["rel_l2_stress"] for r in group]
+        failed = [r for r in group if "failed" in r]
+        ran = [r for r in group if "failed" not in r]
+        du = [r["rel_l2_displacement"] for r in ran]
         ratios = [
             r["error_estimate"] / r["rel_l2_displacement"]
-            for r in group
-            if r.get("error_estimate") and r["rel_l2_displacement"]
+            for r in ran
+            if r.get("error_estimate") is not None and r["rel_l2_displacement"]
         ]
-        ratio = f"{min(ratios):.2g} - {max(ratios):.2g}" if ratios else "-"
-        stops = sorted({str(r.get("lbfgs_stop")) for r in group})
+        finite = [v for v in du if v is not None]
         lines.append(
-            f"| {name} | {kinds.get(name, '')} | {len(group)} | {max(du):.1e} | {statistics.median(du):.1e} "
-            f"| {max(ds):.1e} | {ratio} | {max(r['process_seconds'] for r in group):.0f} "
-            f"| {'/'.join(str(r.get('adam_steps_run')) for r in group)} "
-            f"| {'/'.join(str(r.get('lbfgs_iterations')) for r in group)} | {', '.join(stops)} |"
+            f"| {name} | {kinds.get(name, '')} | {len(ran)}{f' ({len(failed)} failed)' if failed else ''} "
+            f"| {_worst(du) if ran else '-'} | {f'{statistics.median(finite):.1e}' if finite else '-'} "
+            f"| {_worst([r['rel_l2_stress'] for r in ran]) if ran else '-'} "
+            f"| {f'{min(ratios):.2g} - {max(ratios):.2g}' if ratios else '-'} "
+            f"| {max(r['process_seconds'] for r in group):.0f} "
+            f"| {'/'.join(str(r.get('lbfgs_iterations')) for r in ran)} "
+            f"| {', '.join(sorted({str(r.get('lbfgs_stop')) for r in ran}))} |"
         )
     return "\n".join(lines)

@@ -59,3 +59,38 @@ def test_solved_output_layer_is_the_minimum():
     for scale in (1e-3, 1e-6):
         set_output_layer(net, theta + scale * torch.randn(theta.shape, dtype=theta.dtype))
         assert float(solver.loss(colloc)[0]) > best
+
+
+def test_ridge_solution_solves_the_regularised_normal_equations():
+    """``solve(A, b, alpha)`` minimises |A theta - b|^2 + alpha^2 |theta|^2, so
+    (A^T A + alpha^2 I) theta = A^T b."""
+    generator = torch.Generator().manual_seed(3)
+    A = torch.randn(200, 30, generator=generator, dtype=torch.float64)
+    A[:, -1] = A[:, -2] + 1e-9 * A[:, 0]  # nearly dependent columns: the case the ridge is for
+    b = torch.randn(200, generator=generator, dtype=torch.float64)
+    for alpha in (1e-7, 1e-3, 1.0):
+        theta = solve(A, b, alpha)
+        normal = (A.T @ A + alpha**2 * torch.eye(30, dtype=torch.float64)) @ theta - A.T @ b
+        assert normal.abs().max() < 1e-9 * (A.T @ b).abs().max()
+    # A direction of singular value 1e-8 that the data excite: inverted, it needs a coefficient
+    # of 1e8; the ridge bounds every filtered coefficient by |u^T b| / (2 alpha).
+    U, _ = torch.linalg.qr(torch.randn(200, 30, generator=generator, dtype=torch.float64))
+    V, _ = torch.linalg.qr(torch.randn(30, 30, generator=generator, dtype=torch.float64))
+    singular = torch.logspace(0, -8, 30, dtype=torch.float64)
+    A, b = U @ torch.diag(singular) @ V.T, U.sum(1)
+    assert solve(A, b).norm() > 1e7
+    assert solve(A, b, 1e-3).norm() < 30 / (2 * 1e-3)
+
+
+def test_ridge_term_completes_the_reduced_loss():
+    """With a ridge the loss the optimisers see is |A theta - b|^2 + alpha^2 |theta|^2 at the
+    solved head, reported as the term ``head_ridge``."""
+    solver = _solver("cantilever", True)
+    colloc = solver.sample()
+    solver.loss.solve_head, solver.loss.ridge = True, 1e-3
+    loss, terms = solver.loss(colloc)
+    A, b = _system(solver, colloc, {})
+    theta = solve(A, b, 1e-3)
+    expected = ((A @ theta - b) ** 2).sum() + 1e-6 * (theta**2).sum()
+    assert float(loss) == pytest.approx(float(expected), rel=1e-9)
+    assert float(terms["head_ridge"]) == pytest.approx(1e-6 * float((theta**2).sum()), rel=1e-9)
