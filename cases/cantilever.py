@@ -41,9 +41,7 @@ class Params:
 
 def exact_displacement(p: Params, material: Material):
     """The exact field ``u(x)`` for ``(N, 2)`` points, with the plane-strain substitution."""
-    E, nu = material.E, material.nu
-    if material.plane == "strain":
-        E, nu = E / (1 - nu**2), nu / (1 - nu)
+    E, nu = material.plane_stress_constants()
     L, D, P = p.length, p.height, p.load
     inertia = D**3 / 12
 

@@ -49,9 +49,7 @@ class Params:
 
 def exact_displacement(p: Params, material: Material):
     """The exact field ``u(x)`` for ``(N, 2)`` points with ``x, y > 0``."""
-    E, nu = material.E, material.nu
-    if material.plane == "strain":
-        E, nu = E / (1 - nu**2), nu / (1 - nu)
+    E, nu = material.plane_stress_constants()
     a, b, M = p.inner, p.outer, p.moment
     N = (b**2 - a**2) ** 2 - 4 * a**2 * b**2 * math.log(b / a) ** 2
     A = -4 * M / N * a**2 * b**2 * math.log(b / a)

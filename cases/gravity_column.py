@@ -42,9 +42,7 @@ class Params:
 
 def exact_displacement(p: Params, material: Material):
     """The exact field ``u(x)`` for ``(N, 2)`` points."""
-    E, nu = material.E, material.nu
-    if material.plane == "strain":
-        E, nu = E / (1 - nu**2), nu / (1 - nu)
+    E, nu = material.plane_stress_constants()
     w, H = p.density * p.gravity, p.height
 
     def u(x: Tensor) -> Tensor:

@@ -53,9 +53,7 @@ class Params:
 
 def exact_displacement(p: Params, material: Material):
     """The exact field ``u(x)`` for ``(N, 2)`` points, with the plane-strain substitution."""
-    E, nu = material.E, material.nu
-    if material.plane == "strain":
-        E, nu = E / (1 - nu**2), nu / (1 - nu)
+    E, nu = material.plane_stress_constants()
     half, c, q = p.span / 2, p.height / 2, p.load
     k = q / (2 * E * 2 * c**3 / 3)  # q / (2 E I)
 

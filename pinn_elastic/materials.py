@@ -63,6 +63,17 @@ class Material:
         """
         return -self.nu / (1.0 - self.nu) if dim == 2 and self.plane == "stress" else 0.0
 
+    def plane_stress_constants(self) -> tuple[float, float]:
+        r"""``(E', nu')`` that turn a plane-stress formula into this material's 2D response.
+
+        Plane stress: ``(E, nu)``; plane strain: :math:`E' = E/(1-\nu^2)`,
+        :math:`\nu' = \nu/(1-\nu)` (the in-plane Hooke law of plane strain is that of plane
+        stress with these constants), so a textbook plane-stress solution serves both.
+        """
+        if self.plane == "strain":
+            return self.E / (1.0 - self.nu**2), self.nu / (1.0 - self.nu)
+        return self.E, self.nu
+
     @classmethod
     def from_lame(cls, lam: float, mu: float, plane: str = "strain", key: str = "case") -> Material:
         """The material with 3D Lamé parameters ``lam`` and ``mu``."""

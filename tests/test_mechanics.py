@@ -91,3 +91,12 @@ def test_navier_operator_matches_divergence_of_stress_by_autograd():
     dsig = autograd_jet(sigma_rows, x, hessian=False, create_graph=False).grad.reshape(30, 2, 2, 2)
     divergence = dsig.diagonal(dim1=-2, dim2=-1).sum(-1)  # sum_j d sigma_ij / dx_j
     assert torch.allclose(navier_residual(jet.hess, lam, mu, None), divergence, atol=1e-12)
+
+
+def test_plane_strain_is_plane_stress_with_substituted_constants():
+    """The constants that let a textbook plane-stress solution serve plane strain give the same
+    in-plane Lame parameters as the plane-strain material itself."""
+    strain_material = Material(2e11, 0.29, "strain")
+    E_eq, nu_eq = strain_material.plane_stress_constants()
+    assert Material(E_eq, nu_eq, "stress").lame(2) == pytest.approx(strain_material.lame(2), rel=1e-12)
+    assert Material(5.0, 0.3, "stress").plane_stress_constants() == (5.0, 0.3)
