@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from pinn_elastic import Disk, Displacement, Material, Probe, Problem, Rectangle, Traction
+from cases.lame_cylinder import quarter_ring
+from pinn_elastic import Displacement, Material, Probe, Problem, Traction
 from pinn_elastic.errors import ConfigError, require_finite, require_positive
 from pinn_elastic.exact_data import traction_of
 
@@ -73,9 +74,7 @@ def build(p: Params) -> Problem:
     material = Material(p.E, p.nu, p.plane)
     a, b = p.inner, p.outer
     exact = exact_displacement(p, material)
-    ring = (Disk((0.0, 0.0), b, name="outer") & Rectangle((0.0, 0.0), (b, b))) - Disk(
-        (0.0, 0.0), a, name="inner"
-    )
+    ring = quarter_ring(a, b)
     return Problem(
         geometry=ring,
         material=material,

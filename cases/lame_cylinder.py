@@ -59,12 +59,17 @@ def exact_displacement(p: Params, material: Material):
     return u
 
 
+def quarter_ring(inner: float, outer: float):
+    """``inner < r < outer`` in the first quadrant: arcs ``inner`` and ``outer``, straight
+    edges ``bottom`` (on ``y = 0``) and ``left`` (on ``x = 0``)."""
+    disk = Disk((0.0, 0.0), outer, name="outer") & Rectangle((0.0, 0.0), (outer, outer))
+    return disk - Disk((0.0, 0.0), inner, name="inner")
+
+
 def build(p: Params) -> Problem:
     material = Material(p.E, p.nu, p.plane)
     a, b = p.inner, p.outer
-    ring = (Disk((0.0, 0.0), b, name="outer") & Rectangle((0.0, 0.0), (b, b))) - Disk(
-        (0.0, 0.0), a, name="inner"
-    )
+    ring = quarter_ring(a, b)
 
     def pressure(value: float):
         def load(x: Tensor, normal: Tensor) -> Tensor:

@@ -182,15 +182,18 @@ class Solver:
         )
         return ["navier", *(t.name for t in colloc.terms)]
 
-    def sample(self) -> Collocation:
+    def sample(
+        self, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+    ) -> Collocation:
+        """A training-size batch on the run's device, from the run's generator unless given."""
         t = self.config.train
         colloc = sample_collocation(
             self.problem,
             self.scales,
             t.n_interior,
             t.n_boundary,
-            self.generator,
-            self.dtype,
+            self.generator if generator is None else generator,
+            self.dtype if dtype is None else dtype,
             self.constraints,
         )
         return colloc.to(self.device)
@@ -198,19 +201,10 @@ class Solver:
     def error_estimate(self) -> float:
         """Relative L2 displacement error estimated without the exact solution
         (:mod:`pinn_elastic.estimate`), on points drawn independently of training."""
-        t = self.config.train
-        fresh = sample_collocation(
-            self.problem,
-            self.scales,
-            t.n_interior,
-            t.n_boundary,
-            torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET),
-            torch.float64,
-            self.constraints,
+        fresh = self.sample(
+            torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET), torch.float64
         )
-        return enriched_error_estimate(
-            self.field, fresh.to(self.device), self.lam_hat, self.mu_hat, self.loss.weights
-        )
+        return enriched_error_estimate(self.field, fresh, self.lam_hat, self.mu_hat, self.loss.weights)
 
     def fit_head(self, colloc: Collocation) -> float:
         return fit_output_layer(
