@@ -74,6 +74,8 @@ class TrainConfig:
     hard_bc: bool = True
     output_layer: str = "solve"
     head_ridge: float = 1e-7
+    polish: bool = True
+    polish_batches: int = 2
     lbfgs_history: int = 50
     log_every: int = 100
     loss_weights: dict[str, float] = field(default_factory=dict)
@@ -81,7 +83,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for key in ("adam_steps", "lbfgs_steps", "resample_every"):
             require_non_negative(f"train.{key}", getattr(self, key))
-        for key in ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every"):
+        positive = ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every")
+        for key in (*positive, "polish_batches"):
             require_positive(f"train.{key}", getattr(self, key))
         require_choice("train.output_layer", self.output_layer, OUTPUT_LAYERS)
         require_non_negative("train.head_ridge", self.head_ridge)

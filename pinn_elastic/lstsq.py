@@ -14,6 +14,7 @@ right magnitude from step one, whatever the slenderness of the body or the size 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -143,22 +144,37 @@ def assemble(
     return torch.cat(columns).double(), torch.cat(rhs).double()
 
 
-def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
-    r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`
-    (:math:`\alpha` = ``ridge``), minimum-norm. Without a ridge, singular values below
-    ``rcond * max`` are dropped; with one none is, so the solution (and the reduced loss) is a
-    smooth function of ``A``.
+@dataclass(frozen=True)
+class SpectralFactor:
+    r"""``A = Q U diag(S) V^T`` (QR, then the SVD of the small ``R``) and :math:`c = U^TQ^Tb`:
+    the minimiser for any ridge is then a filter on ``S``, at no further factorisation."""
 
-    ``A = QR`` first, then the SVD of the small square ``R``: as robust as an SVD of ``A``
-    at the cost of one QR. The ridge filters each singular direction by
-    :math:`s/(s^2+\alpha^2)` instead of :math:`1/s`.
-    """
-    Q, R = torch.linalg.qr(A)
-    U, S, Vh = torch.linalg.svd(R)
-    # a mask, not boolean indexing: no data-dependent shape, so no host-device synchronisation
-    threshold = rcond * S[0] if ridge == 0 else torch.zeros_like(S[0])
-    inverse = torch.where(threshold < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
-    return Vh.T @ (inverse * (U.T @ (Q.T @ b)))
+    S: Tensor
+    Vh: Tensor
+    c: Tensor
+
+    @classmethod
+    def of(cls, A: Tensor, b: Tensor) -> SpectralFactor:
+        Q, R = torch.linalg.qr(A)
+        U, S, Vh = torch.linalg.svd(R)
+        return cls(S, Vh, U.T @ (Q.T @ b))
+
+    def solution(self, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
+        r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`
+        (:math:`\alpha` = ``ridge``), minimum-norm. Without a ridge, singular values below
+        ``rcond * max`` are dropped; with one none is, and each singular direction is filtered
+        by :math:`s/(s^2+\alpha^2)` instead of :math:`1/s`, so the solution (and the reduced
+        loss) is a smooth function of ``A``."""
+        S = self.S
+        # a mask, not boolean indexing: no data-dependent shape, so no host-device synchronisation
+        threshold = rcond * S[0] if ridge == 0 else torch.zeros_like(S[0])
+        inverse = torch.where(threshold < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
+        return self.Vh.T @ (inverse * self.c)
+
+
+def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
+    """:meth:`SpectralFactor.solution`: as robust as an SVD of ``A`` at the cost of one QR."""
+    return SpectralFactor.of(A, b).solution(ridge, rcond)
 
 
 def set_output_layer(network: MLP, theta: Tensor) -> None:

@@ -25,7 +25,14 @@ class MLP(nn.Module):
     :math:`N(0, \sigma_w^2/\text{fan\_in})` with the activation's :math:`\sigma_w^2` for that fixed
     point (:func:`~pinn_elastic.activations.variance_preserving_gain`). ``init="xavier"`` is
     Glorot's normal scheme. The output layer is Glorot's in both; biases start at 0.
+
+    After training, a least-squares polish (:mod:`pinn_elastic.polish`) may replace the output
+    layer by ``readout``, a linear map of the enriched features (:meth:`enriched_features`):
+    every hidden unit of every layer, times :math:`(1, \xi_1, \dots, \xi_d)`, with
+    :math:`\xi` the normalised input.
     """
+
+    readout: nn.Linear | None
 
     def __init__(
         self,
@@ -50,6 +57,7 @@ class MLP(nn.Module):
         sizes = [in_dim] + [width] * depth
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.head = nn.Linear(width, out_dim)
+        self.readout = None
         gain = variance_preserving_gain(self.activation, init_variance)
         for i, layer in enumerate([*self.hidden, self.head]):
             if init == "xavier" or layer is self.head:
@@ -67,6 +75,23 @@ class MLP(nn.Module):
             h = h + out if self.residual and i > 0 else out
         return h
 
+    def normalised(self, x: Tensor) -> Tensor:
+        r"""The input mapped to ``[-1, 1]^d``: :math:`\xi = (x - c) / h`."""
+        return (x - self.input_center) / self.input_halfwidth
+
+    def enriched_features(self, x: Tensor) -> Tensor:
+        """``(N, depth * width * (d + 1))``: all hidden layers ``H``, then ``H * xi_k`` for each k."""
+        h, layers = self.normalised(x), []
+        for i, layer in enumerate(self.hidden):
+            out = self.activation.fn(layer(h))
+            h = h + out if self.residual and i > 0 else out
+            layers.append(h)
+        every = torch.cat(layers, -1)
+        xi = self.normalised(x)
+        return torch.cat([every] + [every * xi[:, k : k + 1] for k in range(x.shape[1])], -1)
+
     def forward(self, x: Tensor) -> Tensor:
         """``(N, d) -> (N, out_dim)``."""
+        if self.readout is not None:
+            return self.readout(self.enriched_features(x))
         return self.head(self.features(x))

@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from .losses import loss_terms, residuals, total_loss
 from .lstsq import assemble, fit_output_layer, set_output_layer, solve
 from .models import MLP
 from .monitor import DisplacementErrorMonitor, time_to_reach
+from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
 from .problem import AXES
 from .scaling import characteristic_scales
 from .taylor import apply_head, feature_jet
@@ -206,6 +207,19 @@ class Solver:
         )
         return enriched_error_estimate(self.field, fresh, self.lam_hat, self.mu_hat, self.loss.weights)
 
+    def polish(self) -> PolishReport:
+        """The least-squares polish (:mod:`pinn_elastic.polish`) on fresh, independent points."""
+
+        def draw(i: int) -> Collocation:
+            generator = torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET * (i + 1))
+            return self.sample(generator, torch.float64)
+
+        holdout, model = draw(0), self.config.model
+        columns = columns_of(model.depth, model.width, self.problem.dim)
+        k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows_of(holdout)))
+        set_a, set_b = [draw(1 + i) for i in range(k)], [draw(1 + k + i) for i in range(k)]
+        return polish(self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights)
+
     def fit_head(self, colloc: Collocation) -> float:
         return fit_output_layer(
             self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights, self.loss.ridge
@@ -299,8 +313,25 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
     train_start = time.perf_counter()
     history = solver.train()
     train_seconds = time.perf_counter() - train_start
+    polish_metrics: dict[str, Any] = {"polish_applied": False}
+    error_estimate = None
+    if config.train.polish:
+        report = solver.polish()
+        polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
+        log.info(
+            "polish: %s (ridge %.0e, hold-out loss %.3e against %.3e trained, %d columns, %.1f s)",
+            "applied" if report.applied else "discarded, no gain",
+            report.ridge,
+            report.holdout_loss,
+            report.trained_holdout_loss,
+            report.columns,
+            report.seconds,
+        )
+        if report.applied:
+            error_estimate = report.estimate
     estimate_start = time.perf_counter()
-    error_estimate = solver.error_estimate()
+    if error_estimate is None:
+        error_estimate = solver.error_estimate()
     estimate_seconds = time.perf_counter() - estimate_start
 
     points, triangles = problem.geometry.mesh(config.output.resolution)
@@ -309,6 +340,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         **metrics,
         "error_estimate": error_estimate,
         "error_estimate_seconds": estimate_seconds,
+        **polish_metrics,
         "setup_seconds": train_start - wall,
         "train_seconds": train_seconds,
         "final_loss": history.final_loss,

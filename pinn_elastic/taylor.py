@@ -91,12 +91,48 @@ def channels_to_jet(channels: Tensor, d: int, hessian: bool) -> Jet:
     return Jet(parts[0], grad, hess)
 
 
+def enriched_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
+    r"""Channels ``(C, N, depth * width * (d + 1))`` of :meth:`MLP.enriched_features`.
+
+    For :math:`v = h\,\xi_k` with :math:`\partial_j\xi_k = \delta_{jk}/s_k` (``s`` the
+    input half-widths): :math:`\partial_j v = \xi_k\partial_j h + \delta_{jk} h/s_k` and
+    :math:`\partial_{jl} v = \xi_k\partial_{jl} h + \delta_{lk}\partial_j h/s_k
+    + \delta_{jk}\partial_l h/s_k`.
+    """
+    d = x.shape[1]
+    h = torch.cat(layer_channels(net, x, hessian), -1)
+    xi = net.normalised(x)
+    pairs = list(zip(*hessian_pairs(d))) if hessian else []
+    blocks = [h]
+    for k in range(d):
+        xk, inverse = xi[:, k : k + 1], 1.0 / net.input_halfwidth[k]
+        parts = [h[0] * xk]
+        parts += [h[1 + j] * xk + h[0] * inverse if j == k else h[1 + j] * xk for j in range(d)]
+        for t, (j, m) in enumerate(pairs):
+            part = h[1 + d + t] * xk
+            if m == k:
+                part = part + h[1 + j] * inverse
+            if j == k:
+                part = part + h[1 + m] * inverse
+            parts.append(part)
+        blocks.append(torch.stack(parts))
+    return torch.cat(blocks, -1)
+
+
 def mlp_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:
     """Jet of the network output at ``x (N, d)``, differentiable in the parameters."""
-    h = feature_channels(net, x, hessian)
-    out = h @ net.head.weight.T
-    out = torch.cat([(out[0] + net.head.bias)[None], out[1:]])
+    if net.readout is not None:
+        h, layer = enriched_channels(net, x, hessian), net.readout
+    else:
+        h, layer = feature_channels(net, x, hessian), net.head
+    out = h @ layer.weight.T
+    out = torch.cat([(out[0] + layer.bias)[None], out[1:]])
     return channels_to_jet(out, x.shape[1], hessian)
+
+
+def enriched_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:
+    """Jet of the enriched features, ``value (N, depth * width * (d + 1))``."""
+    return channels_to_jet(enriched_channels(net, x, hessian), x.shape[1], hessian)
 
 
 def feature_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:

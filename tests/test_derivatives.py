@@ -119,3 +119,18 @@ def test_fused_activation_step_passes_gradcheck(activation, dim):
     bias = torch.randn(4, dtype=f64, requires_grad=True)
     act = ACTIVATIONS[activation]
     assert torch.autograd.gradcheck(lambda z, b: ActivationJet.apply(z, b, act, pairs), (z, bias))
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("residual", [False, True])
+def test_enriched_readout_jets_equal_nested_autograd(dim, residual):
+    """The polished network (every layer times (1, xi)) through the forward sweep and autograd."""
+    torch.manual_seed(2)
+    net = MLP(dim, dim, 12, 3, "gelu", -2 * torch.ones(dim), 3 * torch.ones(dim), residual=residual).double()
+    x = torch.randn(32, dim, dtype=f64)
+    net.readout = torch.nn.Linear(net.enriched_features(x).shape[1], dim).double()
+    assert net.enriched_features(x).shape[1] == 3 * 12 * (dim + 1)
+    reference = autograd_jet(net, x, hessian=True, create_graph=False)
+    forward = mlp_jet(net, x, hessian=True)
+    for a, b in [(forward.value, reference.value), (forward.grad, reference.grad), (forward.hess, reference.hess)]:
+        assert (a - b).abs().max() < 1e-10
