@@ -1,13 +1,27 @@
 """pinn-elastic: physics-informed neural networks for linear elasticity."""
 
 from .errors import ConfigError
-from .geometry import Arc, Difference, Disk, Intersection, Rectangle, Segment, Shape, Union
+from .geometry import (
+    Arc,
+    Box,
+    Cylinder,
+    Difference,
+    Disk,
+    Intersection,
+    Rectangle,
+    Segment,
+    Shape,
+    Sphere,
+    Union,
+)
 from .materials import Material
 from .problem import Displacement, LinePlot, Probe, Problem, Traction
 
 __all__ = [
     "Arc",
+    "Box",
     "ConfigError",
+    "Cylinder",
     "Difference",
     "Disk",
     "Displacement",
@@ -19,6 +33,7 @@ __all__ = [
     "Rectangle",
     "Segment",
     "Shape",
+    "Sphere",
     "Traction",
     "Union",
 ]

@@ -71,11 +71,11 @@ def _require_finite(what: str, values: Tensor, points: Tensor) -> None:
 
 
 def boundary_point_counts(problem: Problem, total: int) -> dict[str, int]:
-    """Split ``total`` boundary points over the named boundaries by length (at least 16 each)."""
+    """Split ``total`` boundary points over the named boundaries by length or area (at least 16 each)."""
     geometry = problem.geometry
     names = geometry.boundary_names
-    perimeter = sum(geometry.boundary_length(n) for n in names)
-    return {n: max(16, round(total * geometry.boundary_length(n) / perimeter)) for n in names}
+    perimeter = sum(geometry.boundary_measure(n) for n in names)
+    return {n: max(16, round(total * geometry.boundary_measure(n) / perimeter)) for n in names}
 
 
 def sample_collocation(

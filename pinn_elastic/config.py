@@ -63,7 +63,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     adam_steps: int = 300
-    lbfgs_steps: int = 400
+    lbfgs_steps: int = 100
     lr: float = 1e-2
     lr_final: float = 1e-3
     n_interior: int = 2048

@@ -65,12 +65,13 @@ class HardConstraints:
         """The data of ``component`` are zero on the condition's pieces (declared or evaluated)."""
         if condition.is_zero:
             return True
-        t = torch.linspace(0.0, 1.0, 257, dtype=torch.float64)
         pieces = self.problem.geometry.pieces_named(condition.boundary)
-        return all(bool((condition.evaluate(p.at(t))[:, component] == 0).all()) for p in pieces)
+        return all(bool((condition.evaluate(p.reference_points())[:, component] == 0).all()) for p in pieces)
 
     def _applicable(self, conditions: list[Displacement], component: int, interior: Tensor) -> bool:
         pieces = self._pieces(conditions)
+        if not all(p.smooth_distance for p in pieces):
+            return False  # a curved 3D face: its distance has a kink inside the body
         inside = torch.stack([p.distance(interior) for p in pieces]).min(0).values
         if not bool((inside > 0).all()):
             return False
@@ -81,7 +82,6 @@ class HardConstraints:
             return False
         (condition,), (piece,) = conditions, pieces
         geometry = self.problem.geometry
-        ends = torch.tensor([1e-9, 1.0 - 1e-9], dtype=torch.float64)
         points = torch.cat(
             [
                 interior,
@@ -89,7 +89,7 @@ class HardConstraints:
                     geometry.sample_boundary(n, 64, torch.Generator().manual_seed(0), torch.float64)[0]
                     for n in geometry.boundary_names
                 ),
-                *(p.at(ends) for p in geometry.pieces),
+                *(p.reference_points() for p in geometry.pieces),
             ]
         )
         extended = autograd_jet(
@@ -102,7 +102,7 @@ class HardConstraints:
             bool(torch.isfinite(part).all()) for part in (extended.value, extended.grad, extended.hess)
         ):
             return False
-        on_piece = condition.evaluate(piece.at(torch.linspace(0.0, 1.0, 257, dtype=torch.float64)))
+        on_piece = condition.evaluate(piece.reference_points())
         largest = float(on_piece[:, component].abs().max())
         return float(extended.value.abs().max()) <= LIFT_GROWTH * largest
 

@@ -66,16 +66,6 @@ def exact(problem: Problem, points: np.ndarray) -> Fields:
     return _fields(jet.grad, jet.value, problem.material)
 
 
-def nodal_weights(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Lumped-area quadrature weights: a third of each adjacent triangle's area per node."""
-    a, b, c = (points[triangles[:, k]] for k in range(3))
-    area = 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-    weights = np.zeros(len(points))
-    for k in range(3):
-        np.add.at(weights, triangles[:, k], area / 3)
-    return weights
-
-
 def relative_l2(approx: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> float:
     r""":math:`\lVert a - r\rVert_{L^2} / \lVert r\rVert_{L^2}` with quadrature ``weights``; a
     tensor-valued field uses the Frobenius norm pointwise."""

@@ -1,4 +1,5 @@
-"""ParaView export: the body's triangulation with point data, written atomically with meshio."""
+"""ParaView export: the evaluation mesh (triangles or tetrahedra) with point data, written
+atomically with meshio."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from .atomic import atomic_path
 from .evaluation import Fields
+from .geometry import EvaluationMesh
 
 # ParaView's order for symmetric tensors.
 VOIGT_ORDER = ((0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2))
@@ -43,11 +45,10 @@ def point_data(pinn: Fields, exact: Fields | None) -> dict[str, np.ndarray]:
     return data
 
 
-def write_vtu(
-    path: str | Path, points: np.ndarray, triangles: np.ndarray, data: dict[str, np.ndarray]
-) -> Path:
-    """Write the triangulated body (z = 0 for 2D) with ``data`` as point data, atomically."""
-    mesh = meshio.Mesh(as_3d(points), [("triangle", triangles.astype(np.int64))], point_data=data)
+def write_vtu(path: str | Path, mesh: EvaluationMesh, data: dict[str, np.ndarray]) -> Path:
+    """Write the evaluation mesh (z = 0 for 2D) with ``data`` as point data, atomically."""
+    cells = [(mesh.cell_type, mesh.cells.astype(np.int64))]
+    out = meshio.Mesh(as_3d(mesh.points), cells, point_data=data)
     with atomic_path(path) as tmp:
-        meshio.write(tmp, mesh, file_format="vtu")
+        meshio.write(tmp, out, file_format="vtu")
     return Path(path)

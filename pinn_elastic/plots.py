@@ -36,21 +36,34 @@ def plot_history(history: History, path: Path) -> None:
     _save(fig, path)
 
 
-def plot_fields(points: np.ndarray, triangles: np.ndarray, panels: dict[str, np.ndarray], path: Path) -> None:
-    """One filled-contour panel per named nodal field on the triangulation."""
+def plot_fields(
+    points: np.ndarray,
+    triangles: np.ndarray,
+    panels: dict[str, np.ndarray],
+    axis_names: tuple[str, str],
+    path: Path,
+    title: str | None = None,
+) -> None:
+    """One filled-contour panel per named nodal field on the triangulation, each with a
+    colorbar labelled by the field's name; axes in the case's length unit."""
     count = len(panels)
     cols = 2 if count > 1 else 1
     rows = (count + cols - 1) // cols
     span = np.ptp(points, axis=0)
     aspect = span[1] / span[0] if span[0] > 0 else 1.0
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, max(2.2, 5 * aspect + 1) * rows), squeeze=False)
-    for ax, (title, values) in zip(axes.flat, panels.items()):
+    for ax, (name, values) in zip(axes.flat, panels.items()):
         contour = ax.tricontourf(points[:, 0], points[:, 1], triangles, values, levels=32, cmap="viridis")
-        fig.colorbar(contour, ax=ax, shrink=0.85)
-        ax.set_title(title)
+        bar = fig.colorbar(contour, ax=ax, shrink=0.85)
+        bar.set_label(name)
+        ax.set_title(name)
+        ax.set_xlabel(f"{axis_names[0]} (length unit of the case)")
+        ax.set_ylabel(f"{axis_names[1]} (length unit of the case)")
         ax.set_aspect("equal")
     for ax in list(axes.flat)[count:]:
         ax.axis("off")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     _save(fig, path)
 

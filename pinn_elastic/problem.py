@@ -151,6 +151,16 @@ class Problem:
         return self.conditions + self._free
 
 
+def quantity_label(line: LinePlot) -> str:
+    """``displacement u_y`` or ``stress sigma_xy``: the quantity and its component, named."""
+    if line.quantity == "displacement":
+        return f"displacement u_{AXES[line.component]}"
+    if line.quantity == "stress":
+        i, j = line.component
+        return f"stress sigma_{AXES[i]}{AXES[j]}"
+    return line.quantity.replace("_", " ")
+
+
 def _components(condition: Condition, dim: int) -> tuple[int, ...]:
     return tuple(range(dim)) if condition.components is None else condition.components
 

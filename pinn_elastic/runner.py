@@ -21,15 +21,16 @@ from .config import Config
 from .constraints import HardConstraints
 from .derivatives import Jet
 from .estimate import enriched_error_estimate
-from .evaluation import Fields, error_metrics, exact, nodal_weights, predict, probe_value
+from .evaluation import Fields, error_metrics, exact, predict, probe_value
 from .export import point_data, write_vtu
 from .field import DisplacementField
+from .geometry import EvaluationMesh, mid_plane, nodal_weights
 from .losses import loss_terms, residuals, total_loss
 from .lstsq import assemble, fit_output_layer, set_output_layer, solve
 from .models import MLP
 from .monitor import DisplacementErrorMonitor, time_to_reach
 from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
-from .problem import AXES
+from .problem import AXES, quantity_label
 from .scaling import characteristic_scales
 from .taylor import apply_head, feature_jet
 from .training import History, Schedule, train
@@ -267,16 +268,14 @@ class Solver:
             self.field, params, self.loss, lambda: last[0], replace(schedule, adam_steps=0), history, start
         )
 
-    def evaluate(
-        self, points: np.ndarray, triangles: np.ndarray
-    ) -> tuple[Fields, Fields | None, dict[str, Any]]:
-        """PINN (and exact) fields at mesh nodes, and the error and probe metrics."""
-        problem = self.problem
+    def evaluate(self, mesh: EvaluationMesh) -> tuple[Fields, Fields | None, dict[str, Any]]:
+        """PINN (and exact) fields at the mesh nodes, and the error and probe metrics."""
+        problem, points = self.problem, mesh.points
         pinn = predict(self.field, self.scales, problem.material, points)
         reference = exact(problem, points) if problem.exact_displacement is not None else None
         metrics: dict[str, Any] = {}
         if reference is not None:
-            metrics.update(error_metrics(pinn, reference, nodal_weights(points, triangles), problem.dim))
+            metrics.update(error_metrics(pinn, reference, nodal_weights(mesh), problem.dim))
         for probe in problem.probes:
             at = np.asarray([probe.point], dtype=np.float64)
             metrics[probe.name] = (
@@ -334,8 +333,8 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         error_estimate = solver.error_estimate()
     estimate_seconds = time.perf_counter() - estimate_start
 
-    points, triangles = problem.geometry.mesh(config.output.resolution)
-    pinn, reference, metrics = solver.evaluate(points, triangles)
+    mesh = problem.geometry.mesh(config.output.resolution)
+    pinn, reference, metrics = solver.evaluate(mesh)
     metrics = {
         **metrics,
         "error_estimate": error_estimate,
@@ -359,13 +358,14 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         "seed": config.seed,
         "device": str(solver.device),
         "dtype": config.dtype,
-        "evaluation_points": len(points),
+        "evaluation_points": len(mesh.points),
+        "evaluation_cells": len(mesh.cells),
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     if config.output.vtu:
-        write_vtu(output_dir / "fields.vtu", points, triangles, point_data(pinn, reference))
+        write_vtu(output_dir / "fields.vtu", mesh, point_data(pinn, reference))
     if config.output.plots:
-        _plots(solver, history, points, triangles, pinn, reference, output_dir)
+        _plots(solver, history, mesh, pinn, reference, output_dir)
     metrics["wall_seconds"] = time.perf_counter() - wall
     write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
     log.info("results:\n%s", format_metrics(metrics))
@@ -373,18 +373,31 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
 
 
 def _plots(
-    solver: Solver, history: History, points, triangles, pinn: Fields, reference: Fields | None, out: Path
+    solver: Solver, history: History, mesh: EvaluationMesh, pinn: Fields, reference: Fields | None, out: Path
 ) -> None:
     from .plots import plot_fields, plot_history, plot_line
 
     plot_history(history, out / "loss.png")
-    dim = solver.problem.dim
-    panels = {f"u_{AXES[i]}": pinn.displacement[:, i] for i in range(dim)}
-    panels["von Mises stress"] = pinn.von_mises
-    if reference is not None:
-        panels["|u - u_exact|"] = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
-    plot_fields(points, triangles, panels, out / "fields.png")
     problem = solver.problem
+    if problem.dim == 2:
+        plot_fields(mesh.points, mesh.cells, _panels(pinn, reference, 2), ("x", "y"), out / "fields.png")
+    else:
+        for axis in range(3):
+            section = mid_plane(problem.geometry, axis, solver.config.output.resolution)
+            if section is None:
+                continue
+            points, triangles, plane = section
+            fields = predict(solver.field, solver.scales, problem.material, points)
+            exact_fields = exact(problem, points) if reference is not None else None
+            kept = [AXES[i] for i in range(3) if i != axis]
+            plot_fields(
+                points[:, [i for i in range(3) if i != axis]],
+                triangles,
+                _panels(fields, exact_fields, 3),
+                tuple(kept),
+                out / f"fields_mid_{AXES[axis]}.png",
+                title=f"mid-plane {AXES[axis]} = {plane:.4g}",
+            )
     for line in problem.line_plots:
         s = np.linspace(0.0, 1.0, 201)[:, None]
         a, b = np.asarray(line.start, float), np.asarray(line.end, float)
@@ -395,8 +408,18 @@ def _plots(
         ref = None
         if problem.exact_displacement is not None:
             ref = probe_value(exact(problem, at), line.quantity, line.component)
-        label = f"{line.quantity} {line.component}"
-        plot_line(s[:, 0] * np.linalg.norm(b - a), values, ref, label, out / f"{line.name}.png")
+        plot_line(
+            s[:, 0] * np.linalg.norm(b - a), values, ref, quantity_label(line), out / f"{line.name}.png"
+        )
+
+
+def _panels(pinn: Fields, reference: Fields | None, dim: int) -> dict[str, np.ndarray]:
+    panels = {f"displacement u_{AXES[i]}": pinn.displacement[:, i] for i in range(dim)}
+    panels["von Mises stress"] = pinn.von_mises
+    if reference is not None:
+        panels["von Mises stress, exact"] = reference.von_mises
+        panels["|u - u_exact|"] = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
+    return panels
 
 
 def _time_to_accuracy(history: History) -> dict[str, float | None]:

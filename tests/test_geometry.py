@@ -45,7 +45,8 @@ def test_boundary_points_on_edge_with_outward_unit_normals(name, normal):
 
 def test_mesh_covers_the_body():
     rect = Rectangle((0.0, -0.5), (4.0, 0.5))
-    points, triangles = rect.mesh(81)
+    mesh = rect.mesh(81)
+    points, triangles = mesh.points, mesh.cells
     a, b, c = (points[triangles[:, k]] for k in range(3))
     area = 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
     assert area.sum() == pytest.approx(4.0, rel=1e-9)

@@ -19,9 +19,9 @@ def plate(side=1.0, radius=0.25):
 def test_plate_with_hole_has_named_clipped_pieces():
     shape = plate()
     assert shape.boundary_names == ("bottom", "right", "top", "left", "hole")
-    assert shape.boundary_length("bottom") == pytest.approx(0.75)
-    assert shape.boundary_length("left") == pytest.approx(0.75)
-    assert shape.boundary_length("hole") == pytest.approx(math.pi / 2 * 0.25)
+    assert shape.boundary_measure("bottom") == pytest.approx(0.75)
+    assert shape.boundary_measure("left") == pytest.approx(0.75)
+    assert shape.boundary_measure("hole") == pytest.approx(math.pi / 2 * 0.25)
     (arc,) = shape.pieces_named("hole")
     assert isinstance(arc, Arc) and not arc.body_inside
 
@@ -54,7 +54,8 @@ def test_boundary_sampling_is_uniform_along_an_arc():
 
 def test_export_mesh_has_no_cell_in_the_hole_and_follows_the_arc():
     shape = plate()
-    points, triangles = shape.mesh(81)
+    mesh = shape.mesh(81)
+    points, triangles = mesh.points, mesh.cells
     r = np.linalg.norm(points, axis=1)
     assert r.min() >= 0.25 - 1e-12
     assert np.linalg.norm(points[triangles].mean(1), axis=1).min() > 0.25
@@ -69,7 +70,7 @@ def test_export_mesh_has_no_cell_in_the_hole_and_follows_the_arc():
 def test_union_and_intersection_pieces():
     cap = Rectangle((0.0, 0.0), (2.0, 1.0)) | Disk((2.0, 0.5), 0.5, name="cap")
     assert "right" not in cap.boundary_names  # swallowed by the disk
-    assert cap.boundary_length("cap") == pytest.approx(math.pi * 0.5)
+    assert cap.boundary_measure("cap") == pytest.approx(math.pi * 0.5)
     x, n = cap.sample_boundary("cap", 100, GEN().manual_seed(0), f64)
     assert (x[:, 0] > 2.0).all() and torch.allclose(n, (x - torch.tensor([2.0, 0.5], dtype=f64)) / 0.5)
 
@@ -77,13 +78,14 @@ def test_union_and_intersection_pieces():
         (0.0, 0.0), 1.0, "inner"
     )
     assert set(ring.boundary_names) == {"outer", "inner", "left", "bottom"}
-    assert ring.boundary_length("left") == pytest.approx(1.0)
-    assert ring.boundary_length("outer") == pytest.approx(math.pi)
+    assert ring.boundary_measure("left") == pytest.approx(1.0)
+    assert ring.boundary_measure("outer") == pytest.approx(math.pi)
 
 
 def test_hole_in_the_middle_keeps_the_whole_circle():
     shape = Rectangle((0.0, 0.0), (2.0, 2.0)) - Disk((1.0, 1.0), 0.3, name="hole")
-    assert shape.boundary_length("hole") == pytest.approx(2 * math.pi * 0.3)
-    points, triangles = shape.mesh(61)
+    assert shape.boundary_measure("hole") == pytest.approx(2 * math.pi * 0.3)
+    mesh = shape.mesh(61)
+    points, triangles = mesh.points, mesh.cells
     centroids = points[triangles].mean(1)
     assert (np.linalg.norm(centroids - 1.0, axis=1) > 0.3).all()

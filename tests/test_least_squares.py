@@ -34,7 +34,7 @@ def _system(solver: Solver, colloc, weights: dict[str, float]):
 
 
 @pytest.mark.parametrize("hard_bc", [True, False])
-@pytest.mark.parametrize("case", ["cantilever", "plate_hole", "manufactured"])
+@pytest.mark.parametrize("case", ["cantilever", "plate_hole", "manufactured", "beam3d", "hollow_sphere"])
 def test_assembled_system_reproduces_the_loss_for_any_output_layer(case, hard_bc):
     solver = _solver(case, hard_bc)
     colloc, net = solver.sample(), solver.field.network

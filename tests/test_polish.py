@@ -26,9 +26,9 @@ def test_polish_improves_the_field_and_estimates_its_error(case):
     solver = Solver(make_config(f"case={case}", "train=quick", "train.adam_steps=50", "train.lbfgs_steps=20"))
     solver.train()
     mesh = solver.problem.geometry.mesh(81)
-    trained = solver.evaluate(*mesh)[2]["rel_l2_displacement"]
+    trained = solver.evaluate(mesh)[2]["rel_l2_displacement"]
     report = solver.polish()
-    polished = solver.evaluate(*mesh)[2]["rel_l2_displacement"]
+    polished = solver.evaluate(mesh)[2]["rel_l2_displacement"]
     assert report.applied and report.holdout_loss < report.trained_holdout_loss
     assert polished < trained / 10, (polished, trained)
     assert 0.1 < report.estimate / polished < 10, (report.estimate, polished)

@@ -30,8 +30,7 @@ def test_plain_pinn_loss_falls_with_adam_then_lbfgs():
 def test_small_budget_default_method_is_accurate():
     solver = Solver(_config(adam_steps=30, lbfgs_steps=10))
     solver.train()
-    points, triangles = solver.problem.geometry.mesh(61)
-    _, _, metrics = solver.evaluate(points, triangles)
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(61))
     assert metrics["rel_l2_displacement"] < 1e-3, metrics
     assert metrics["rel_l2_stress"] < 1e-2, metrics
     assert math.isclose(metrics["tip_deflection"], metrics["tip_deflection_exact"], rel_tol=1e-3)
@@ -42,8 +41,7 @@ def test_relu_cannot_fit_the_beam():
     config.model = ModelConfig(activation="relu", width=32, depth=3, allow_zero_curvature=True)
     solver = Solver(config)
     solver.train()
-    points, triangles = solver.problem.geometry.mesh(41)
-    _, _, metrics = solver.evaluate(points, triangles)
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(41))
     assert metrics["rel_l2_stress"] > 0.5  # zero curvature: the stress field is of order-1 wrong
 
 
@@ -78,8 +76,7 @@ def test_short_plate_runs_fall_and_converge():
     solver = Solver(config)
     history = solver.train()
     assert history.loss[-1] < 1e-2 * history.loss[0]
-    points, triangles = solver.problem.geometry.mesh(41)
-    _, _, metrics = solver.evaluate(points, triangles)
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(41))
     assert metrics["rel_l2_displacement"] < 1e-2, metrics
     assert abs(metrics["scf"] - 3.0) < 0.06
 
@@ -90,5 +87,5 @@ def test_short_plate_runs_fall_and_converge():
         )
     )
     solver.train()
-    _, _, metrics = solver.evaluate(*solver.problem.geometry.mesh(41))
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(41))
     assert metrics["rel_l2_displacement"] < 1e-3, metrics

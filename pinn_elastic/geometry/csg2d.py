@@ -1,32 +1,24 @@
-"""Bodies, their named boundary pieces, and seeded sampling.
+"""2D bodies: boundary curves (:class:`Segment`, :class:`Arc`), :class:`Rectangle` and :class:`Disk`.
 
-A :class:`Shape` knows whether points are inside it and its bounding box, and carries its
-boundary as named pieces (:class:`Segment`, :class:`Arc`), each with outward unit normals.
-Shapes combine by constructive solid geometry: ``plate - hole`` (:class:`Difference`),
-``a | b`` (:class:`Union`) and ``a & b`` (:class:`Intersection`); the combined boundary is the
-pieces of each operand clipped to the part that bounds the result (a hole's arc keeps its name,
-and its normal points into the hole).
-
-Corners, where the normal is undefined, are never sampled: each piece draws its parameter
-from the open interval, so every boundary point has a unique outward normal. Sampling takes
-an explicit ``torch.Generator``; nothing touches global random state.
+Corners, where the normal is undefined, are never sampled: each curve draws its parameter from
+the open interval, so every boundary point has a unique outward normal. Clipping a curve by a
+membership test (CSG) restricts its parameter interval to the parts that bound the result.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from .shape import Keep, Piece, Shape
 
-class Piece:
+
+class Curve(Piece):
     """A named boundary curve ``x(t)``, ``t in [0, 1]``, with outward normals ``n(t)``."""
-
-    name: str
 
     @property
     def length(self) -> float:
@@ -48,11 +40,21 @@ class Piece:
         """Closest point on the carrier curve (line or circle), ``(N, 2)``."""
         raise NotImplementedError
 
-    def restrict(self, t0: float, t1: float) -> Piece:
+    @property
+    def measure(self) -> float:
+        return self.length
+
+    def clipped(self, keep: Keep) -> list[Piece]:
+        return clip(self, keep)
+
+    def reference_points(self) -> Tensor:
+        return self.at(torch.linspace(0.0, 1.0, 257, dtype=torch.float64))
+
+    def restrict(self, t0: float, t1: float) -> Curve:
         """The part of the piece between parameters ``t0 < t1``."""
         raise NotImplementedError
 
-    def flipped(self) -> Piece:
+    def flipped(self) -> Curve:
         """The same curve bounding the complementary region (normals reversed)."""
         raise NotImplementedError
 
@@ -69,7 +71,7 @@ class Piece:
 
 
 @dataclass(frozen=True)
-class Segment(Piece):
+class Segment(Curve):
     """A straight piece from ``start`` to ``end``; the body lies on its left."""
 
     name: str
@@ -112,7 +114,7 @@ class Segment(Piece):
 
 
 @dataclass(frozen=True)
-class Arc(Piece):
+class Arc(Curve):
     """A circular piece, angles ``theta0 -> theta1`` (radians, counter-clockwise).
 
     ``body_inside``: the body lies inside the circle (an outer boundary, normals point away
@@ -164,7 +166,7 @@ class Arc(Piece):
         return replace(self, body_inside=not self.body_inside)
 
 
-def clip(piece: Piece, keep: Callable[[Tensor], Tensor], samples: int = 2049) -> list[Piece]:
+def clip(piece: Curve, keep: Keep, samples: int = 2049) -> list[Piece]:
     """The parts of ``piece`` where ``keep(points)`` holds, with ends found by bisection."""
     t = torch.linspace(0.0, 1.0, samples, dtype=torch.float64)
     mask = keep(piece.at(t)).tolist()
@@ -193,94 +195,14 @@ def clip(piece: Piece, keep: Callable[[Tensor], Tensor], samples: int = 2049) ->
     return [piece.restrict(a, b) for a, b in runs if (b - a) * piece.length > 1e-12]
 
 
-class Shape:
-    """A 2D body: membership test, bounding box and named boundary pieces."""
-
-    dim = 2
-    pieces: tuple[Piece, ...]
-
-    def contains(self, x: Tensor) -> Tensor:
-        """Boolean mask ``(N,)``: the point lies in the open body."""
-        raise NotImplementedError
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """``(lower corner, upper corner)`` of the bounding box."""
-        raise NotImplementedError
-
-    def __sub__(self, other: Shape) -> Difference:
-        return Difference(self, other)
-
-    def __or__(self, other: Shape) -> Union:
-        return Union(self, other)
-
-    def __and__(self, other: Shape) -> Intersection:
-        return Intersection(self, other)
-
-    @property
-    def boundary_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p.name for p in self.pieces))
-
-    def pieces_named(self, name: str) -> tuple[Piece, ...]:
-        return tuple(p for p in self.pieces if p.name == name)
-
-    def boundary_length(self, name: str) -> float:
-        return sum(p.length for p in self.pieces_named(name))
-
-    def sample_interior(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
-        """``n`` points uniformly distributed in the body, ``(n, d)``, by rejection."""
-        lo = torch.tensor(self.bounds[0], dtype=dtype)
-        hi = torch.tensor(self.bounds[1], dtype=dtype)
-        chunks, have = [], 0
-        while have < n:
-            draw = torch.rand(2 * (n - have) + 16, self.dim, generator=generator, dtype=dtype)
-            trial = lo + (hi - lo) * draw
-            trial = trial[self.contains(trial)]
-            chunks.append(trial)
-            have += len(trial)
-        return torch.cat(chunks)[:n]
-
-    def sample_boundary(
-        self, name: str, n: int, generator: torch.Generator, dtype: torch.dtype
-    ) -> tuple[Tensor, Tensor]:
-        """``n`` points on the boundary ``name`` (uniform in arc length) with outward normals."""
-        pieces = self.pieces_named(name)
-        total = sum(p.length for p in pieces)
-        counts = _split_count(n, [p.length / total for p in pieces])
-        samples = [p.sample(c, generator, dtype) for p, c in zip(pieces, counts) if c > 0]
-        return torch.cat([s[0] for s in samples]), torch.cat([s[1] for s in samples])
-
-    def mesh(self, resolution: int) -> tuple[np.ndarray, np.ndarray]:
-        """A triangulation of the body for export and evaluation.
-
-        ``resolution`` points along the longest side of the bounding box. Returns node
-        coordinates ``(M, 2)`` and triangles ``(K, 3)``: a regular grid strictly inside the body
-        plus points traced along every boundary piece (arcs followed at the grid spacing),
-        Delaunay-triangulated, with the triangles whose centroid lies outside the body removed.
-        """
-        from matplotlib.tri import Triangulation
-
-        lo, hi = np.asarray(self.bounds[0]), np.asarray(self.bounds[1])
-        spacing = float((hi - lo).max()) / max(resolution - 1, 1)
-        axes = [np.arange(lo[i] + spacing / 2, hi[i], spacing) for i in range(2)]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2)
-        boundary = np.concatenate([p.trace(spacing) for p in self.pieces])
-        dense = torch.from_numpy(np.concatenate([p.trace(spacing / 8) for p in self.pieces]))
-        grid_t = torch.from_numpy(grid)
-        near = torch.cat([torch.cdist(chunk, dense).min(1).values for chunk in grid_t.split(4096)])
-        keep = self.contains(grid_t) & (near > 0.45 * spacing)
-        points = np.unique(np.round(np.concatenate([grid[keep.numpy()], boundary]), 12), axis=0)
-        triangles = Triangulation(points[:, 0], points[:, 1]).triangles
-        centroids = torch.from_numpy(points[triangles].mean(1))
-        return points, triangles[self.contains(centroids).numpy()]
-
-
 RECTANGLE_EDGES = ("bottom", "right", "top", "left")
 
 
 class Rectangle(Shape):
     """The box ``[x0, x1] x [y0, y1]``; its edges are named ``names`` in the order bottom
     (``y = y0``), right, top, left. Rename them when a body combines several rectangles."""
+
+    dim = 2
 
     def __init__(
         self,
@@ -315,6 +237,8 @@ class Rectangle(Shape):
 class Disk(Shape):
     """The open disk ``|x - center| < radius``; its boundary is one arc named ``name``."""
 
+    dim = 2
+
     def __init__(self, center: tuple[float, float], radius: float, name: str = "circle") -> None:
         if not radius > 0:
             raise ValueError(f"Disk needs radius > 0, got {radius}")
@@ -329,66 +253,3 @@ class Disk(Shape):
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         (cx, cy), r = self.center, self.radius
         return (cx - r, cy - r), (cx + r, cy + r)
-
-
-class Difference(Shape):
-    """``a`` with ``b`` cut out; ``b``'s boundary inside ``a`` becomes a boundary (a hole)."""
-
-    def __init__(self, a: Shape, b: Shape) -> None:
-        self.a, self.b = a, b
-        outside_b = [q for p in a.pieces for q in clip(p, lambda x: ~b.contains(x))]
-        inside_a = [q.flipped() for p in b.pieces for q in clip(p, a.contains)]
-        self.pieces = tuple(outside_b + inside_a)
-
-    def contains(self, x: Tensor) -> Tensor:
-        return self.a.contains(x) & ~self.b.contains(x)
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return self.a.bounds
-
-
-class Union(Shape):
-    """The union of ``a`` and ``b``; the boundary pieces of each outside the other."""
-
-    def __init__(self, a: Shape, b: Shape) -> None:
-        self.a, self.b = a, b
-        pieces = [q for p in a.pieces for q in clip(p, lambda x: ~b.contains(x))]
-        pieces += [q for p in b.pieces for q in clip(p, lambda x: ~a.contains(x))]
-        self.pieces = tuple(pieces)
-
-    def contains(self, x: Tensor) -> Tensor:
-        return self.a.contains(x) | self.b.contains(x)
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        (alo, ahi), (blo, bhi) = self.a.bounds, self.b.bounds
-        return tuple(map(min, alo, blo)), tuple(map(max, ahi, bhi))
-
-
-class Intersection(Shape):
-    """The common part of ``a`` and ``b``; the boundary pieces of each inside the other."""
-
-    def __init__(self, a: Shape, b: Shape) -> None:
-        self.a, self.b = a, b
-        pieces = [q for p in a.pieces for q in clip(p, b.contains)]
-        pieces += [q for p in b.pieces for q in clip(p, a.contains)]
-        self.pieces = tuple(pieces)
-
-    def contains(self, x: Tensor) -> Tensor:
-        return self.a.contains(x) & self.b.contains(x)
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        (alo, ahi), (blo, bhi) = self.a.bounds, self.b.bounds
-        return tuple(map(max, alo, blo)), tuple(map(min, ahi, bhi))
-
-
-def _split_count(n: int, fractions: list[float]) -> list[int]:
-    """Split ``n`` into integer parts proportional to ``fractions`` (largest remainders)."""
-    raw = [n * f for f in fractions]
-    counts = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - counts[i], reverse=True)
-    for i in order[: n - sum(counts)]:
-        counts[i] += 1
-    return counts
