@@ -35,9 +35,7 @@ class Params:
         if not self.outer > self.inner:
             raise ConfigError("case.outer", self.outer, f"must exceed case.inner = {self.inner}")
         if self.pressure == 0:
-            raise ConfigError(
-                "case.pressure", 0.0, "must be non-zero (nothing to solve)"
-            )
+            raise ConfigError("case.pressure", 0.0, "must be non-zero (nothing to solve)")
 
 
 def exact_displacement(p: Params):

@@ -42,18 +42,20 @@ def _constant(values: Sequence[float]) -> VectorField:
 class Displacement:
     """Prescribed displacement ``u_i = g_i`` on ``boundary`` for ``components`` (all if None).
 
-    ``value`` is a callable ``g(x)`` or a constant vector.
+    ``value`` is a callable ``g(x)``, a constant vector, or None for zero (any dimension).
     """
 
     boundary: str
-    value: VectorField | Sequence[float] = (0.0, 0.0)
+    value: VectorField | Sequence[float] | None = None
     components: tuple[int, ...] | None = None
 
     @property
     def is_zero(self) -> bool:
-        return not callable(self.value) and all(v == 0 for v in self.value)
+        return self.value is None or (not callable(self.value) and all(v == 0 for v in self.value))
 
     def evaluate(self, x: Tensor) -> Tensor:
+        if self.value is None:
+            return torch.zeros_like(x)
         fn = self.value if callable(self.value) else _constant(self.value)
         return fn(x)
 
@@ -62,14 +64,16 @@ class Displacement:
 class Traction:
     """Prescribed traction ``(sigma n)_i = t_i`` on ``boundary`` for ``components`` (all if None).
 
-    ``value`` is a callable ``t(x, n)`` or a constant vector.
+    ``value`` is a callable ``t(x, n)``, a constant vector, or None for zero (any dimension).
     """
 
     boundary: str
-    value: TractionField | Sequence[float] = (0.0, 0.0)
+    value: TractionField | Sequence[float] | None = None
     components: tuple[int, ...] | None = None
 
     def evaluate(self, x: Tensor, normal: Tensor) -> Tensor:
+        if self.value is None:
+            return torch.zeros_like(x)
         if callable(self.value):
             return self.value(x, normal)
         return _constant(self.value)(x)
@@ -83,7 +87,9 @@ class Probe:
     """A point value reported in the metrics, e.g. a tip deflection.
 
     ``quantity`` is ``"displacement"`` (``component`` an int) or ``"stress"`` (``component`` a
-    pair of ints); the reported value is the field value times ``scale``.
+    pair of ints); the reported value is the field value times ``scale``. A ``reference`` value
+    (e.g. from beam theory, where no exact field exists) is reported beside it with the
+    relative deviation ``value / reference - 1``.
     """
 
     name: str
@@ -91,6 +97,7 @@ class Probe:
     quantity: str
     component: int | tuple[int, int]
     scale: float = 1.0
+    reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,12 @@ class Problem:
             for c in condition.components or ():
                 if not 0 <= c < dim:
                     raise ValueError(f"component {c} out of range for a {dim}D body")
+            value = condition.value
+            if value is not None and not callable(value) and len(value) != dim:
+                raise ValueError(
+                    f"boundary {condition.boundary!r}: value {tuple(value)} has {len(value)} "
+                    f"components; the body is {dim}D"
+                )
         free = []
         for name in names:
             taken = [c for cond in self.conditions if cond.boundary == name for c in _components(cond, dim)]
@@ -138,7 +151,7 @@ class Problem:
                 raise ValueError(f"boundary {name!r}: component(s) {sorted(duplicates)} prescribed twice")
             missing = tuple(c for c in range(dim) if c not in taken)
             if missing:
-                free.append(Traction(name, (0.0,) * dim, None if len(missing) == dim else missing))
+                free.append(Traction(name, None, None if len(missing) == dim else missing))
         object.__setattr__(self, "_free", tuple(free))
 
     @property

@@ -288,6 +288,9 @@ class Solver:
                 )
                 * probe.scale
             )
+            if probe.reference is not None:
+                metrics[f"{probe.name}_reference"] = probe.reference
+                metrics[f"{probe.name}_deviation"] = metrics[probe.name] / probe.reference - 1
             if problem.exact_displacement is not None:
                 metrics[f"{probe.name}_exact"] = (
                     float(probe_value(exact(problem, at), probe.quantity, probe.component)[0]) * probe.scale
