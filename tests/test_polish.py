@@ -17,7 +17,7 @@ def test_one_factorisation_serves_every_ridge():
     factor = SpectralFactor.of(A, b)
     for ridge in (0.0, 1e-6, 1e-2, 1.0):
         assert torch.allclose(factor.solution(ridge), solve(A, b, ridge), atol=1e-12)
-    assert RIDGES == tuple(sorted(RIDGES, reverse=True))
+    assert tuple(sorted(RIDGES, reverse=True)) == RIDGES
 
 
 @pytest.mark.parametrize("case", ["cantilever", "lame_cylinder"])
@@ -35,7 +35,8 @@ def test_polish_improves_the_field_and_estimates_its_error(case):
 
 
 def test_polish_that_does_not_lower_the_holdout_loss_is_discarded(monkeypatch):
-    solver = Solver(make_config("case=cantilever", "train=quick", "train.adam_steps=10", "train.lbfgs_steps=0"))
+    overrides = ("case=cantilever", "train=quick", "train.adam_steps=10", "train.lbfgs_steps=0")
+    solver = Solver(make_config(*overrides))
     solver.train()
     monkeypatch.setattr("pinn_elastic.polish.RIDGES", (1e3,))  # a ridge that flattens the fit
     report = solver.polish()
