@@ -70,5 +70,7 @@ def build(p: Params) -> Problem:
         exact_displacement=exact,
         probes=(Probe("top_settlement", (0.0, p.height), "displacement", 1),),
         line_plots=(LinePlot("settlement", (0.0, 0.0), (0.0, p.height), "displacement", 1),),
+        length_unit="m",
+        stress_unit="Pa",
         description=f"column, own weight H={p.height} B={p.width} rho g={weight:g} ({material.plane})",
     )

@@ -36,31 +36,51 @@ def plot_history(history: History, path: Path) -> None:
     _save(fig, path)
 
 
+def deformation_factor(points: np.ndarray, displacement: np.ndarray) -> float:
+    """A round magnification that makes the largest displacement 8 % of the body's size."""
+    largest = float(np.linalg.norm(displacement, axis=1).max())
+    if not largest > 0:
+        return 1.0
+    raw = 0.08 * float(np.ptp(points, axis=0).max()) / largest
+    return float(f"{raw:.1g}")
+
+
 def plot_fields(
     points: np.ndarray,
     triangles: np.ndarray,
     panels: dict[str, np.ndarray],
-    axis_names: tuple[str, str],
+    axis_labels: tuple[str, str],
     path: Path,
     title: str | None = None,
+    displacement: np.ndarray | None = None,
 ) -> None:
-    """One filled-contour panel per named nodal field on the triangulation, each with a
-    colorbar labelled by the field's name; axes in the case's length unit."""
-    count = len(panels)
+    """One filled-contour panel per named nodal field on the triangulation (the name, units
+    included, labels the panel and its colorbar), and with ``displacement`` (in-plane
+    components) a last panel with the deformed shape over the undeformed one, the
+    magnification stated."""
+    count = len(panels) + (displacement is not None)
     cols = 2 if count > 1 else 1
     rows = (count + cols - 1) // cols
     span = np.ptp(points, axis=0)
     aspect = span[1] / span[0] if span[0] > 0 else 1.0
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, max(2.2, 5 * aspect + 1) * rows), squeeze=False)
-    for ax, (name, values) in zip(axes.flat, panels.items()):
+    flat = list(axes.flat)
+    for ax, (name, values) in zip(flat, panels.items()):
         contour = ax.tricontourf(points[:, 0], points[:, 1], triangles, values, levels=32, cmap="viridis")
-        bar = fig.colorbar(contour, ax=ax, shrink=0.85)
-        bar.set_label(name)
+        fig.colorbar(contour, ax=ax, shrink=0.85).set_label(name)
         ax.set_title(name)
-        ax.set_xlabel(f"{axis_names[0]} (length unit of the case)")
-        ax.set_ylabel(f"{axis_names[1]} (length unit of the case)")
+    if displacement is not None:
+        ax = flat[len(panels)]
+        factor = deformation_factor(points, displacement)
+        moved = points + factor * displacement
+        ax.triplot(points[:, 0], points[:, 1], triangles, color="0.8", lw=0.3)
+        ax.triplot(moved[:, 0], moved[:, 1], triangles, color="tab:blue", lw=0.3)
+        ax.set_title(f"deformed shape (blue), displacement x {factor:g}; undeformed in grey")
+    for ax in flat[:count]:
+        ax.set_xlabel(axis_labels[0])
+        ax.set_ylabel(axis_labels[1])
         ax.set_aspect("equal")
-    for ax in list(axes.flat)[count:]:
+    for ax in flat[count:]:
         ax.axis("off")
     if title:
         fig.suptitle(title)
@@ -68,13 +88,15 @@ def plot_fields(
     _save(fig, path)
 
 
-def plot_line(s: np.ndarray, pinn: np.ndarray, exact: np.ndarray | None, label: str, path: Path) -> None:
+def plot_line(
+    s: np.ndarray, pinn: np.ndarray, exact: np.ndarray | None, label: str, path: Path, xlabel: str
+) -> None:
     """A field along a line: PINN against exact."""
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(s, pinn, "b-", lw=2, label="PINN")
     if exact is not None:
         ax.plot(s, exact, "k--", lw=1.5, label="exact")
-    ax.set_xlabel("distance along the line")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(label)
     ax.legend()
     ax.grid(True, alpha=0.3)

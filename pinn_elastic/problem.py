@@ -123,6 +123,8 @@ class Problem:
     probes: tuple[Probe, ...] = ()
     line_plots: tuple[LinePlot, ...] = ()
     description: str = ""
+    length_unit: str = ""  # for labels only, e.g. "m" or "mm"; the numbers are the case's own
+    stress_unit: str = ""  # e.g. "Pa" or "MPa"
     _free: tuple[Traction, ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:

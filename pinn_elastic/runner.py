@@ -382,24 +382,33 @@ def _plots(
 
     plot_history(history, out / "loss.png")
     problem = solver.problem
+    length, stress = _unit(problem.length_unit, "length"), _unit(problem.stress_unit, "stress")
     if problem.dim == 2:
-        plot_fields(mesh.points, mesh.cells, _panels(pinn, reference, 2), ("x", "y"), out / "fields.png")
+        plot_fields(
+            mesh.points,
+            mesh.cells,
+            _panels(pinn, reference, 2, length, stress),
+            (f"x {length}", f"y {length}"),
+            out / "fields.png",
+            displacement=pinn.displacement,
+        )
     else:
         for axis in range(3):
             section = mid_plane(problem.geometry, axis, solver.config.output.resolution)
             if section is None:
                 continue
             points, triangles, plane = section
+            kept = [i for i in range(3) if i != axis]
             fields = predict(solver.field, solver.scales, problem.material, points)
             exact_fields = exact(problem, points) if reference is not None else None
-            kept = [AXES[i] for i in range(3) if i != axis]
             plot_fields(
-                points[:, [i for i in range(3) if i != axis]],
+                points[:, kept],
                 triangles,
-                _panels(fields, exact_fields, 3),
-                tuple(kept),
+                _panels(fields, exact_fields, 3, length, stress),
+                tuple(f"{AXES[i]} {length}" for i in kept),
                 out / f"fields_mid_{AXES[axis]}.png",
-                title=f"mid-plane {AXES[axis]} = {plane:.4g}",
+                title=f"mid-plane {AXES[axis]} = {plane:.4g} {problem.length_unit}".rstrip(),
+                displacement=fields.displacement[:, kept],
             )
     for line in problem.line_plots:
         s = np.linspace(0.0, 1.0, 201)[:, None]
@@ -411,17 +420,25 @@ def _plots(
         ref = None
         if problem.exact_displacement is not None:
             ref = probe_value(exact(problem, at), line.quantity, line.component)
-        plot_line(
-            s[:, 0] * np.linalg.norm(b - a), values, ref, quantity_label(line), out / f"{line.name}.png"
-        )
+        unit = length if line.quantity == "displacement" else stress
+        where = f"distance from {tuple(float(v) for v in a)} {length}"
+        label = f"{quantity_label(line)} {unit}"
+        plot_line(s[:, 0] * np.linalg.norm(b - a), values, ref, label, out / f"{line.name}.png", where)
 
 
-def _panels(pinn: Fields, reference: Fields | None, dim: int) -> dict[str, np.ndarray]:
-    panels = {f"displacement u_{AXES[i]}": pinn.displacement[:, i] for i in range(dim)}
-    panels["von Mises stress"] = pinn.von_mises
+def _unit(unit: str, kind: str) -> str:
+    return f"[{unit}]" if unit else f"({kind} unit of the case)"
+
+
+def _panels(
+    pinn: Fields, reference: Fields | None, dim: int, length: str, stress: str
+) -> dict[str, np.ndarray]:
+    panels = {f"displacement u_{AXES[i]} {length}": pinn.displacement[:, i] for i in range(dim)}
+    panels[f"von Mises stress {stress}"] = pinn.von_mises
     if reference is not None:
-        panels["von Mises stress, exact"] = reference.von_mises
-        panels["|u - u_exact|"] = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
+        panels[f"von Mises stress, exact {stress}"] = reference.von_mises
+        error = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
+        panels[f"displacement error |u - u_exact| {length}"] = error
     return panels
 
 

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "user_case"
@@ -39,3 +41,22 @@ def test_unknown_source_file_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("pinn-elastic: error: case.source = 'missing.py'")
     assert not (tmp_path / "run").exists()
+
+
+def test_3d_user_case_with_a_body_force_trains(tmp_path):
+    """The README's 3D example: a steel bar hanging under its own weight, SI units."""
+    result = run_cli(
+        FIXTURE,
+        "--config-dir",
+        "conf",
+        "case=hanging_bar",
+        "train=quick",
+        "model.width=32",
+        "output.resolution=21",
+        "output.plots=false",
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["rel_l2_displacement"] < 1e-4
+    assert metrics["tip_displacement"] == pytest.approx(metrics["tip_displacement_exact"], rel=1e-3)
