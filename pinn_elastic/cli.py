@@ -1,4 +1,4 @@
-"""The ``pinn-elastic`` command: a thin Hydra entry point around :func:`pinn_elastic.runner.run`.
+"""The ``pinn-elastic`` command: a thin Hydra entry point around :func:`pinn_elastic.pipeline.run`.
 
 Bad input ends the program with one line on stderr (``pinn-elastic: error: KEY = VALUE: ...``)
 and exit status 2, and leaves no run folder behind.
@@ -42,7 +42,7 @@ def _remove_run_folder(output_dir: Path) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Hydra task: validate, solve, report. Returns the relative L2 displacement error."""
-    from .runner import run
+    from .pipeline import run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:

@@ -12,7 +12,8 @@ import torch
 
 from pinn_elastic.case_loader import load_case
 from pinn_elastic.geometry import EvaluationMesh, nodal_weights
-from pinn_elastic.runner import Solver, run
+from pinn_elastic.pipeline import run
+from pinn_elastic.runner import Solver
 from pinn_elastic.scaling import characteristic_scales
 from tests.conftest import assert_exact_solution, make_config
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pinn_elastic.atomic import atomic_path
-from pinn_elastic.runner import Solver, run
+from pinn_elastic.pipeline import run
+from pinn_elastic.runner import Solver
 
 from .conftest import make_config, run_cli
 

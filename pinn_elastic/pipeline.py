@@ -1,0 +1,199 @@
+"""One run end to end, thin: build the solver, train, polish, evaluate, write the files.
+
+``metrics.json``, ``fields.vtu`` and the plots go to the run folder, each written atomically.
+The solver itself (network, points, loss, optimisers) lives in :mod:`pinn_elastic.runner`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import write_text
+from .config import Config
+from .evaluation import Fields, exact, predict, probe_value
+from .export import point_data, write_vtu
+from .geometry import EvaluationMesh, mid_plane
+from .monitor import time_to_reach
+from .problem import AXES, quantity_label
+from .runner import Solver
+from .training import History
+
+log = logging.getLogger(__name__)
+
+
+def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[str, Any]:
+    """Solve, evaluate and write ``metrics.json``, ``fields.vtu`` and plots to ``output_dir``."""
+    wall = time.perf_counter()
+    solver = Solver(config, base_dir)
+    problem, scales = solver.problem, solver.scales
+    log.info("case: %s", problem.description or config.case["name"])
+    log.info(
+        "device=%s dtype=%s | scales: length %.4g, stress %.4g, displacement %.4g",
+        solver.device,
+        config.dtype,
+        scales.length,
+        scales.stress,
+        scales.displacement,
+    )
+    train_start = time.perf_counter()
+    history = solver.train()
+    train_seconds = time.perf_counter() - train_start
+    polish_metrics: dict[str, Any] = {"polish_applied": False}
+    error_estimate = None
+    if config.train.polish:
+        report = solver.polish()
+        polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
+        log.info(
+            "polish: %s (ridge %.0e, hold-out loss %.3e against %.3e trained, %d columns, %.1f s)",
+            "applied" if report.applied else "discarded, no gain",
+            report.ridge,
+            report.holdout_loss,
+            report.trained_holdout_loss,
+            report.columns,
+            report.seconds,
+        )
+        if report.applied:
+            error_estimate = report.estimate
+    estimate_start = time.perf_counter()
+    if error_estimate is None:
+        error_estimate = solver.error_estimate()
+    estimate_seconds = time.perf_counter() - estimate_start
+
+    mesh = problem.geometry.mesh(config.output.resolution)
+    pinn, reference, metrics = solver.evaluate(mesh)
+    metrics = {
+        **metrics,
+        "error_estimate": error_estimate,
+        "error_estimate_seconds": estimate_seconds,
+        **polish_metrics,
+        "setup_seconds": train_start - wall,
+        "train_seconds": train_seconds,
+        "final_loss": history.final_loss,
+        "adam_ms_per_step_median": history.adam_ms_per_step_median,
+        **_time_to_accuracy(history),
+        "adam_steps": config.train.adam_steps,
+        "adam_steps_run": history.adam_steps_run,
+        "adam_stop": history.adam_stop,
+        "lbfgs_iterations": history.lbfgs_iterations,
+        "lbfgs_evaluations": history.lbfgs_evaluations,
+        "lbfgs_stop": history.lbfgs_stop,
+        "nonfinite_recovered": history.nonfinite_recovered,
+        "case": config.case["name"],
+        "activation": config.model.activation,
+        "zero_curvature_activation": solver.field.network.activation.zero_curvature,
+        "seed": config.seed,
+        "device": str(solver.device),
+        "dtype": config.dtype,
+        "evaluation_points": len(mesh.points),
+        "evaluation_cells": len(mesh.cells),
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if config.output.vtu:
+        write_vtu(output_dir / "fields.vtu", mesh, point_data(pinn, reference))
+    if config.output.plots:
+        _plots(solver, history, mesh, pinn, reference, output_dir)
+    metrics["wall_seconds"] = time.perf_counter() - wall
+    write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
+    log.info("results:\n%s", format_metrics(metrics))
+    return metrics
+
+
+def _plots(
+    solver: Solver, history: History, mesh: EvaluationMesh, pinn: Fields, reference: Fields | None, out: Path
+) -> None:
+    from .plots import plot_fields, plot_history, plot_line
+
+    plot_history(history, out / "loss.png")
+    problem = solver.problem
+    length, stress = _unit(problem.length_unit, "length"), _unit(problem.stress_unit, "stress")
+    if problem.dim == 2:
+        plot_fields(
+            mesh.points,
+            mesh.cells,
+            _panels(pinn, reference, 2, length, stress),
+            (f"x {length}", f"y {length}"),
+            out / "fields.png",
+            displacement=pinn.displacement,
+        )
+    else:
+        for axis in range(3):
+            section = mid_plane(problem.geometry, axis, solver.config.output.resolution)
+            if section is None:
+                continue
+            points, triangles, plane = section
+            kept = [i for i in range(3) if i != axis]
+            fields = predict(solver.field, solver.scales, problem.material, points)
+            exact_fields = exact(problem, points) if reference is not None else None
+            plot_fields(
+                points[:, kept],
+                triangles,
+                _panels(fields, exact_fields, 3, length, stress),
+                tuple(f"{AXES[i]} {length}" for i in kept),
+                out / f"fields_mid_{AXES[axis]}.png",
+                title=f"mid-plane {AXES[axis]} = {plane:.4g} {problem.length_unit}".rstrip(),
+                displacement=fields.displacement[:, kept],
+            )
+    for line in problem.line_plots:
+        s = np.linspace(0.0, 1.0, 201)[:, None]
+        a, b = np.asarray(line.start, float), np.asarray(line.end, float)
+        at = a + s * (b - a)
+        values = probe_value(
+            predict(solver.field, solver.scales, problem.material, at), line.quantity, line.component
+        )
+        ref = None
+        if problem.exact_displacement is not None:
+            ref = probe_value(exact(problem, at), line.quantity, line.component)
+        unit = length if line.quantity == "displacement" else stress
+        where = f"distance from {tuple(float(v) for v in a)} {length}"
+        label = f"{quantity_label(line)} {unit}"
+        plot_line(s[:, 0] * np.linalg.norm(b - a), values, ref, label, out / f"{line.name}.png", where)
+
+
+def _unit(unit: str, kind: str) -> str:
+    return f"[{unit}]" if unit else f"({kind} unit of the case)"
+
+
+def _panels(
+    pinn: Fields, reference: Fields | None, dim: int, length: str, stress: str
+) -> dict[str, np.ndarray]:
+    panels = {f"displacement u_{AXES[i]} {length}": pinn.displacement[:, i] for i in range(dim)}
+    panels[f"von Mises stress {stress}"] = pinn.von_mises
+    if reference is not None:
+        panels[f"von Mises stress, exact {stress}"] = reference.von_mises
+        error = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
+        panels[f"displacement error |u - u_exact| {length}"] = error
+    return panels
+
+
+def _time_to_accuracy(history: History) -> dict[str, float | None]:
+    """Seconds into training (least-squares start included) until the monitored displacement
+    error first reached 1e-2, 1e-3 and 1e-4 (None: not within the run)."""
+    errors = history.monitored.get("rel_l2_displacement")
+    if not errors:
+        return {}
+    return {
+        f"seconds_to_rel_l2_displacement_{threshold:.0e}": time_to_reach(history.seconds, errors, threshold)
+        for threshold in (1e-2, 1e-3, 1e-4)
+    }
+
+
+def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """A short two-column table of the metrics."""
+    width = max(len(k) for k in metrics)
+    lines = []
+    for key, value in metrics.items():
+        text = f"{value:.4e}" if isinstance(value, float) else str(value)
+        lines.append(f"  {key:<{width}}  {text}")
+    return "\n".join(lines)
