@@ -2,6 +2,7 @@
 
     python benchmarks/verification.py                       # every problem, seeds 0 1 2
     python benchmarks/verification.py --problems curved_bar --seeds 0
+    python benchmarks/verification.py --merge a/verification.json b/verification.json --out c
 
 Prints one JSON line per run, then the Markdown table; writes ``verification.json`` and
 ``verification.md`` into ``--out`` (default ``benchmarks/results/verification``). Extra Hydra
@@ -19,7 +20,7 @@ from pathlib import Path
 import torch
 
 from pinn_elastic.atomic import write_text
-from pinn_elastic.verification import run_suite, table
+from pinn_elastic.verification import problems, run_suite, table
 
 
 def main() -> None:
@@ -28,8 +29,23 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one CPU thread each")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/verification"))
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, help="combine these verification.json files instead of running"
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (after --)")
     args = parser.parse_args()
+    if args.merge:
+        records = [json.loads(path.read_text()) for path in args.merge]
+        rows = [row for record in records for row in record["runs"]]
+        order = {p.name: i for i, p in enumerate(problems())}
+        rows.sort(key=lambda r: (order.get(r["problem"], len(order)), r["seed"]))
+        sources = [{k: v for k, v in r.items() if k != "runs"} for r in records]
+        record = {"merged": [str(p) for p in args.merge], "sources": sources, "runs": rows}
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_text(args.out / "verification.json", json.dumps(record, indent=2) + "\n")
+        write_text(args.out / "verification.md", table(rows) + "\n")
+        print(table(rows))
+        return
     rows = run_suite(args.problems, args.seeds, args.out / "runs", tuple(args.overrides), jobs=args.jobs)
     record = {
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),

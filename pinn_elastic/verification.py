@@ -84,6 +84,33 @@ SUITE: tuple[SuiteProblem, ...] = (
         "trigonometric, two wavelengths, non-convex body with a hole",
         ("case=manufactured_notch", "case.field=trigonometric", "case.waves=2"),
     ),
+    SuiteProblem("beam3d", "3D, pure bending of a prismatic beam (Saint-Venant)", ("case=beam3d",)),
+    SuiteProblem(
+        "beam3d_steel_si",
+        "3D, the bent beam in steel, SI (m, Pa)",
+        (
+            "case=beam3d",
+            "case.E=2.1e11",
+            "case.nu=0.29",
+            "case.length=2",
+            "case.width=0.1",
+            "case.height=0.2",
+            "case.moment=5e3",
+        ),
+    ),
+    SuiteProblem("hollow_sphere", "3D, Lame's thick sphere under internal pressure", ("case=hollow_sphere",)),
+    SuiteProblem(
+        "hollow_sphere_steel_si",
+        "3D, the thick sphere in steel, SI (m, Pa)",
+        (
+            "case=hollow_sphere",
+            "case.E=2.1e11",
+            "case.nu=0.29",
+            "case.inner=0.05",
+            "case.outer=0.08",
+            "case.pressure=3e7",
+        ),
+    ),
 )
 
 RUN_TIMEOUT = 1800  # seconds: a run that takes longer is recorded as failed
@@ -110,6 +137,8 @@ KEYS = (
     "lbfgs_evaluations",
     "adam_stop",
     "lbfgs_stop",
+    "polish_applied",
+    "polish_seconds",
 )
 
 
