@@ -41,7 +41,6 @@ from .taylor import enriched_jet, feature_jet
 
 RIDGES = tuple(10.0**-k for k in range(6, 17))
 ROWS_PER_COLUMN = 3
-HOLDOUT_TOLERANCE = 1.0  # take the largest ridge whose hold-out loss is within this factor of the best
 
 
 @dataclass(frozen=True)
@@ -134,9 +133,7 @@ def polish(
             theta = (theta_a + theta_b) / 2
             loss = float(((A_c @ theta - b_c) ** 2).sum())
             fits.append((loss, ridge, theta, displacement(theta_a), displacement(theta_b)))
-        lowest = min(fit[0] for fit in fits)
-        # the largest ridge (the ladder descends) whose hold-out loss is within the tolerance
-        best = next(i for i, fit in enumerate(fits) if fit[0] <= HOLDOUT_TOLERANCE * lowest)
+        best = min(range(len(fits)), key=lambda i: fits[i][0])
         loss, ridge, theta, u_a, u_b = fits[best]
         u = (u_a + u_b) / 2
         norm = torch.linalg.vector_norm(u)
