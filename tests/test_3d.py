@@ -100,3 +100,13 @@ def test_3d_fields_read_back_with_vtk_reproduce_the_metrics(sphere_run):
     assert saved["evaluation_points"] == len(points)
     for name in ("fields_mid_x.png", "fields_mid_y.png", "fields_mid_z.png", "radial_displacement.png"):
         assert (out / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed"])
+def test_3d_trains_in_single_and_mixed_precision(dtype):
+    tiny = ("train.n_interior=256", "train.n_boundary=128", "train.adam_steps=20", "train.lbfgs_steps=5")
+    solver = Solver(make_config("case=beam3d", f"dtype={dtype}", *tiny, "model.width=16"))
+    history = solver.train()
+    assert np.isfinite(history.final_loss) and history.final_loss < history.loss[0]
+    metrics = solver.evaluate(solver.problem.geometry.mesh(9))[2]
+    assert metrics["rel_l2_displacement"] < 0.5
