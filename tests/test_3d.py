@@ -108,5 +108,8 @@ def test_3d_trains_in_single_and_mixed_precision(dtype):
     solver = Solver(make_config("case=beam3d", f"dtype={dtype}", *tiny, "model.width=16"))
     history = solver.train()
     assert np.isfinite(history.final_loss) and history.final_loss < history.loss[0]
+    assert next(solver.field.parameters()).dtype == torch.float32 if dtype == "float32" else torch.float64
+    assert solver.polish().applied  # in float64 from the float32 features; stored in the run's dtype
     metrics = solver.evaluate(solver.problem.geometry.mesh(9))[2]
-    assert metrics["rel_l2_displacement"] < 0.5
+    # 1.2e-4 measured for both with this tiny network and budget (0.74 before the polish)
+    assert metrics["rel_l2_displacement"] < 1e-3
