@@ -18,15 +18,13 @@ Face names (each constructor takes others):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .shape import Piece, Shape
-
-Keep = Callable[[Tensor], Tensor]
+from .shape import Keep, Piece, Shape
 
 AREA_SAMPLES = 1 << 16  # Sobol points that measure a trimmed face's area (about 0.1 % error)
 BOX_FACES = ("xmin", "xmax", "ymin", "ymax", "zmin", "zmax")
@@ -36,14 +34,6 @@ def _sobol(n: int) -> Tensor:
     """The first ``n`` points of the scrambled 2D Sobol sequence (seed 0), inside the open square."""
     u = torch.quasirandom.SobolEngine(2, scramble=True, seed=0).draw(n, dtype=torch.float64)
     return u.clamp(1e-9, 1 - 1e-9)
-
-
-def _unit(v: Sequence[float]) -> Tensor:
-    t = torch.tensor([float(c) for c in v], dtype=torch.float64)
-    norm = float(t.norm())
-    if not norm > 0:
-        raise ValueError(f"a direction must be non-zero, got {tuple(v)}")
-    return t / norm
 
 
 def _frame(axis: Tensor) -> tuple[Tensor, Tensor]:
