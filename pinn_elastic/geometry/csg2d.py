@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .shape import Keep, Piece, Shape
+from .shape import AxisAlignedBox, Keep, Piece, Shape
 
 
 class Curve(Piece):
@@ -198,7 +198,7 @@ def clip(piece: Curve, keep: Keep, samples: int = 2049) -> list[Piece]:
 RECTANGLE_EDGES = ("bottom", "right", "top", "left")
 
 
-class Rectangle(Shape):
+class Rectangle(AxisAlignedBox):
     """The box ``[x0, x1] x [y0, y1]``; its edges are named ``names`` in the order bottom
     (``y = y0``), right, top, left. Rename them when a body combines several rectangles."""
 
@@ -223,15 +223,6 @@ class Rectangle(Shape):
             Segment(top, (x1, y1), (x0, y1)),
             Segment(left, (x0, y1), (x0, y0)),
         )
-
-    def contains(self, x: Tensor) -> Tensor:
-        lo = torch.tensor(self.lower, dtype=x.dtype, device=x.device)
-        hi = torch.tensor(self.upper, dtype=x.dtype, device=x.device)
-        return ((x > lo) & (x < hi)).all(-1)
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return self.lower, self.upper
 
 
 class Disk(Shape):

@@ -131,6 +131,23 @@ class Shape:
         return mesh_body(self, resolution)
 
 
+class AxisAlignedBox(Shape):
+    """The open box ``lower < x < upper`` (componentwise), in any dimension: the membership test
+    and bounds shared by :class:`~.csg2d.Rectangle` and :class:`~.solids.Box`."""
+
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+
+    def contains(self, x: Tensor) -> Tensor:
+        lo = torch.tensor(self.lower, dtype=x.dtype, device=x.device)
+        hi = torch.tensor(self.upper, dtype=x.dtype, device=x.device)
+        return ((x > lo) & (x < hi)).all(-1)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return self.lower, self.upper
+
+
 def _same_dimension(a: Shape, b: Shape) -> None:
     if a.dim != b.dim:
         raise ValueError(f"cannot combine a {a.dim}D body with a {b.dim}D body")

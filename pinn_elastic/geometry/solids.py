@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .shape import Keep, Piece, Shape
+from .shape import AxisAlignedBox, Keep, Piece, Shape
 
 AREA_SAMPLES = 1 << 16  # Sobol points that measure a trimmed face's area (about 0.1 % error)
 BOX_FACES = ("xmin", "xmax", "ymin", "ymax", "zmin", "zmax")
@@ -327,7 +327,7 @@ class Solid(Shape):
     dim = 3
 
 
-class Box(Solid):
+class Box(AxisAlignedBox, Solid):
     """The box ``[x0, x1] x [y0, y1] x [z0, z1]``; faces named ``names`` in the order
     ``xmin, xmax, ymin, ymax, zmin, zmax`` (default: those words)."""
 
@@ -356,15 +356,6 @@ class Box(Solid):
                     PlaneFace(names[2 * axis + side], origin, size[u] * eye[u], size[v] * eye[v], normal)
                 )
         self.pieces = tuple(faces)
-
-    def contains(self, x: Tensor) -> Tensor:
-        lo = torch.tensor(self.lower, dtype=x.dtype, device=x.device)
-        hi = torch.tensor(self.upper, dtype=x.dtype, device=x.device)
-        return ((x > lo) & (x < hi)).all(-1)
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return self.lower, self.upper
 
 
 class Sphere(Solid):
