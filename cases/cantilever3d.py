@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+from torch import Tensor
+
 from pinn_elastic import Box, Displacement, LinePlot, Material, Probe, Problem, Traction
 from pinn_elastic.errors import ConfigError, require_finite, require_positive
 
+SHEAR_PROFILES = ("uniform", "parabolic")
 FACES = ("root", "tip", "side_ymin", "side_ymax", "bottom", "top")
 
 
@@ -32,8 +36,11 @@ class Params:
     load: float = 1.0  # P, total transverse force on x = L, downwards (-z)
     E: float = 1000.0
     nu: float = 0.3
+    shear: str = "uniform"  # uniform | parabolic (Saint-Venant: 3P/(2A) (1 - 4 z^2 / H^2))
 
     def __post_init__(self) -> None:
+        if self.shear not in SHEAR_PROFILES:
+            raise ConfigError("case.shear", self.shear, f"must be one of {', '.join(SHEAR_PROFILES)}")
         for key in ("length", "width", "height"):
             require_positive(f"case.{key}", getattr(self, key))
         require_finite("case.load", self.load)
@@ -51,11 +58,20 @@ def beam_theory_deflection(p: Params) -> float:
 
 def build(p: Params) -> Problem:
     B, H, L = p.width, p.height, p.length
-    shear = -p.load / (B * H)
+    mean_shear = -p.load / (B * H)
+    if p.shear == "uniform":
+        shear = (0.0, 0.0, mean_shear)
+    else:
+
+        def shear(x: Tensor, n: Tensor) -> Tensor:
+            t = torch.zeros_like(x)
+            t[:, 2] = 1.5 * mean_shear * (1 - 4 * x[:, 2] ** 2 / H**2)
+            return t
+
     return Problem(
         geometry=Box((0.0, -B / 2, -H / 2), (L, B / 2, H / 2), FACES),
         material=Material(p.E, p.nu),
-        conditions=(Displacement("root", (0.0, 0.0, 0.0)), Traction("tip", (0.0, 0.0, shear))),
+        conditions=(Displacement("root", (0.0, 0.0, 0.0)), Traction("tip", shear)),
         probes=(
             Probe(
                 "tip_deflection",

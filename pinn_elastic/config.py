@@ -27,6 +27,7 @@ from .errors import (
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64", "mixed")
 OUTPUT_LAYERS = ("solve", "init", "train")
+ENERGY_POLISH = ("auto", "always", "never")  # auto: where a clamped face meets a traction face
 DERIVATIVES = ("forward", "autograd")
 
 
@@ -76,6 +77,8 @@ class TrainConfig:
     head_ridge: float = 1e-7
     polish: bool = True
     polish_batches: int = 2
+    energy_polish: str = "auto"
+    energy_points: int = 8192
     lbfgs_history: int = 50
     log_every: int = 100
     loss_weights: dict[str, float] = field(default_factory=dict)
@@ -84,9 +87,10 @@ class TrainConfig:
         for key in ("adam_steps", "lbfgs_steps", "resample_every"):
             require_non_negative(f"train.{key}", getattr(self, key))
         positive = ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every")
-        for key in (*positive, "polish_batches"):
+        for key in (*positive, "polish_batches", "energy_points"):
             require_positive(f"train.{key}", getattr(self, key))
         require_choice("train.output_layer", self.output_layer, OUTPUT_LAYERS)
+        require_choice("train.energy_polish", self.energy_polish, ENERGY_POLISH)
         require_non_negative("train.head_ridge", self.head_ridge)
         require_choice("train.derivatives", self.derivatives, DERIVATIVES)
         if self.output_layer == "solve" and self.derivatives != "forward":

@@ -47,7 +47,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
     history = solver.train()
     train_seconds = time.perf_counter() - train_start
     polish_metrics: dict[str, Any] = {"polish_applied": False}
-    error_estimate = None
+    error_estimate, report = None, None
     if config.train.polish:
         report = solver.polish()
         polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
@@ -62,6 +62,18 @@ def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[
         )
         if report.applied:
             error_estimate = report.estimate
+    if solver.energy_polish_wanted(report if config.train.polish else None):
+        ritz = solver.energy_polish()
+        polish_metrics.update({f"energy_polish_{k}": v for k, v in asdict(ritz).items()})
+        log.info(
+            "energy polish: %s (hold-out energy %.6e against %.6e, %.1f s)",
+            "applied" if ritz.applied else "discarded, no gain",
+            ritz.holdout_energy,
+            ritz.current_holdout_energy,
+            ritz.seconds,
+        )
+        if ritz.applied:
+            error_estimate = ritz.estimate
     estimate_start = time.perf_counter()
     if error_estimate is None:
         error_estimate = solver.error_estimate()

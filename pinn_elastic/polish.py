@@ -54,6 +54,7 @@ class PolishReport:
     ridge_sensitivity: float
     holdout_loss: float
     trained_holdout_loss: float
+    relative_holdout_loss: float  # holdout_loss over the loss of the lift alone (no network)
     columns: int
     rows: int
     seconds: float
@@ -157,6 +158,7 @@ def polish(
         ridge_sensitivity=sensitivity,
         holdout_loss=loss,
         trained_holdout_loss=trained,
+        relative_holdout_loss=loss / max(float((b_c**2).sum()), 1e-300),
         columns=A_c.shape[1],
         rows=A_c.shape[0] * len(set_a),
         seconds=time.perf_counter() - start,

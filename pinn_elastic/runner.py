@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import energy
 from .case_loader import load_case
 from .collocation import Collocation, sample_collocation
 from .compiling import maybe_compile
@@ -28,12 +29,15 @@ from .models import MLP
 from .monitor import DisplacementErrorMonitor
 from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
 from .scaling import characteristic_scales
+from .singular_edges import clamped_edges
 from .taylor import apply_head, feature_jet
 from .training import History, Schedule, train
 
 log = logging.getLogger(__name__)
 
 ESTIMATE_SEED_OFFSET = 104729  # the error estimate's points are drawn apart from the training points
+ENERGY_SEED = 7919  # the energy polish's Sobol scrambles
+STRONG_FORM_MET = 1e-8  # polish hold-out loss relative to the lift's: the point-wise fit succeeded
 
 
 def resolve_device(name: str) -> torch.device:
@@ -216,6 +220,34 @@ class Solver:
         k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows_of(holdout)))
         set_a, set_b = [draw(1 + i) for i in range(k)], [draw(1 + k + i) for i in range(k)]
         return polish(self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights)
+
+    def energy_polish_wanted(self, residual: PolishReport | None) -> bool:
+        """``train.energy_polish``: ``always``, ``never``, or ``auto``: where a clamp meets a
+        traction face (:mod:`pinn_elastic.singular_edges`) and the strong form is not met."""
+        mode = self.config.train.energy_polish
+        if mode == "never":
+            return False
+        if not energy.applicable(self.problem, self.constraints):
+            if mode == "always":
+                log.warning(
+                    "train.energy_polish=always: skipped, a displacement condition is not imposed exactly"
+                )
+            return False
+        if mode == "always":
+            return True
+        strong_form_met = residual is not None and residual.relative_holdout_loss < STRONG_FORM_MET
+        return bool(clamped_edges(self.problem)) and not strong_form_met
+
+    def energy_polish(self) -> energy.EnergyReport:
+        """The Ritz polish (:mod:`pinn_elastic.energy`) on three independent Sobol quadratures."""
+        n = self.config.train.energy_points
+        quadratures = [
+            energy.quadrature(
+                self.problem, self.scales, self.constraints, n, self.config.seed + ENERGY_SEED + i
+            )
+            for i in range(3)
+        ]
+        return energy.energy_polish(self.field, *quadratures, self.lam_hat, self.mu_hat)
 
     def fit_head(self, colloc: Collocation) -> float:
         return fit_output_layer(
