@@ -12,6 +12,9 @@ coefficient for a rectangle, :math:`\kappa = 10(1+\nu)/(12+11\nu)`:
           I = \frac{B H^3}{12},\quad A = BH,\quad G = \frac{E}{2(1+\nu)}.
 
 A P2 finite-element model of the same fully clamped beam (``L/H = 10``) ends 0.8 % below it.
+The clamped root's edges are singular (see :mod:`pinn_elastic.singular_edges`); the run's
+energy polish (:mod:`pinn_elastic.energy`) takes care of them. ``shear="parabolic"`` applies
+Saint-Venant's end shear :math:`t_z = -\tfrac{3P}{2BH}(1 - 4z^2/H^2)` of the same resultant.
 """
 
 from __future__ import annotations
