@@ -48,6 +48,8 @@ def point_data(pinn: Fields, exact: Fields | None) -> dict[str, np.ndarray]:
 def write_vtu(path: str | Path, mesh: EvaluationMesh, data: dict[str, np.ndarray]) -> Path:
     """Write the evaluation mesh (z = 0 for 2D) with ``data`` as point data, atomically."""
     cells = [(mesh.cell_type, mesh.cells.astype(np.int64))]
+    if mesh.source_cells is not None:
+        cells = [(kind, c.astype(np.int64)) for kind, c in mesh.source_cells]
     out = meshio.Mesh(as_3d(mesh.points), cells, point_data=data)
     with atomic_path(path) as tmp:
         meshio.write(tmp, out, file_format="vtu")

@@ -1,6 +1,7 @@
 """Bodies: one abstraction (:class:`Shape`, :class:`Piece`) for 2D and 3D, combined by CSG."""
 
 from .csg2d import Arc, Curve, Disk, Rectangle, Segment, clip
+from .mesh import MeshBody, MeshFacets, read_groups
 from .meshing import EvaluationMesh, mesh_body, mid_plane, nodal_weights
 from .shape import Difference, Intersection, Piece, Shape, Union
 from .solids import (
@@ -28,6 +29,8 @@ __all__ = [
     "EvaluationMesh",
     "Face",
     "Intersection",
+    "MeshBody",
+    "MeshFacets",
     "Piece",
     "PlaneFace",
     "Rectangle",
@@ -42,4 +45,5 @@ __all__ = [
     "mesh_body",
     "mid_plane",
     "nodal_weights",
+    "read_groups",
 ]

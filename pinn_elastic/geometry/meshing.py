@@ -27,11 +27,14 @@ CELL_TYPES = {3: "triangle", 4: "tetra"}
 
 @dataclass(frozen=True)
 class EvaluationMesh:
-    """Nodes ``(M, d)`` and cells ``(K, nodes per cell)`` of one ``cell_type`` (meshio's names)."""
+    """Nodes ``(M, d)`` and simplices ``(K, d + 1)`` of one ``cell_type`` (meshio's names) for
+    integration and plots; ``source_cells``, when the body is a user's mesh, its own cells
+    ``((type, connectivity), ...)`` on the same nodes, which the export writes instead."""
 
     points: np.ndarray
     cells: np.ndarray
     cell_type: str
+    source_cells: tuple[tuple[str, np.ndarray], ...] | None = None
 
     @property
     def dim(self) -> int:
