@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,8 +23,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from .errors import ConfigError
 from .problem import Problem
+from .yaml_case import build_mesh_case, resolve_file
 
 RESERVED = ("name", "source")
+MESH_CASE = "mesh"  # a body from a mesh file, written in YAML alone (pinn_elastic.yaml_case)
 
 
 def available_cases() -> list[str]:
@@ -33,12 +36,9 @@ def available_cases() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(cases.__path__) if not m.name.startswith("_"))
 
 
-def _import_case(name: str, source: str | None, base_dir: Path) -> ModuleType:
+def _import_case(name: str, source: str | None, bases: list[Path]) -> ModuleType:
     if source:
-        path = Path(source).expanduser()
-        path = path if path.is_absolute() else base_dir / path
-        if not path.is_file():
-            raise ConfigError("case.source", source, f"no such Python file ({path})")
+        path = resolve_file(source, bases, "case.source")
         module_name = f"pinn_elastic_user_case_{path.stem}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
@@ -46,15 +46,27 @@ def _import_case(name: str, source: str | None, base_dir: Path) -> ModuleType:
         spec.loader.exec_module(module)
         return module
     if name not in available_cases():
-        raise ConfigError("case.name", name, "unknown case; available: " + ", ".join(available_cases()))
+        available = ", ".join([*available_cases(), MESH_CASE])
+        raise ConfigError("case.name", name, "unknown case; available: " + available)
     return importlib.import_module(f"cases.{name}")
 
 
-def load_case(case: dict[str, Any], base_dir: Path | None = None) -> tuple[Problem, Any]:
+def search_folders(base_dir: Path | Sequence[Path] | None) -> list[Path]:
+    """Where relative ``source:`` and ``file:`` paths are looked up, in order: the case YAML's
+    folder (when known), then the directory the command was run from."""
+    if base_dir is None:
+        return [Path.cwd()]
+    return [base_dir] if isinstance(base_dir, Path) else list(base_dir)
+
+
+def load_case(case: dict[str, Any], base_dir: Path | Sequence[Path] | None = None) -> tuple[Problem, Any]:
     """Build the case's problem; returns ``(problem, params)``. Raises :class:`ConfigError`."""
     values = dict(case)
     name = str(values.get("name", ""))
-    module = _import_case(name, values.get("source"), base_dir or Path.cwd())
+    bases = search_folders(base_dir)
+    if name == MESH_CASE and not values.get("source"):
+        return build_mesh_case(values, bases), values
+    module = _import_case(name, values.get("source"), bases)
     for required in ("Params", "build"):
         if not hasattr(module, required):
             raise ConfigError("case", name, f"a case module must define {required}")

@@ -39,6 +39,20 @@ def _remove_run_folder(output_dir: Path) -> None:
             parent.rmdir()
 
 
+def _case_folder() -> list[Path]:
+    """The folder of the case YAML this run composed (where its relative paths start), if any."""
+    runtime = HydraConfig.get().runtime
+    choice = runtime.choices.get("case")
+    if not choice:
+        return []
+    for source in runtime.config_sources:
+        if source.schema == "file":
+            folder = Path(source.path) / "case"
+            if (folder / f"{choice}.yaml").is_file():
+                return [(folder / f"{choice}.yaml").parent]
+    return []
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Hydra task: validate, solve, report. Returns the relative L2 displacement error."""
@@ -47,7 +61,8 @@ def app(cfg: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = to_config(cfg)
-        metrics = run(config, output_dir, base_dir=Path(hydra.utils.get_original_cwd()))
+        cwd = Path(hydra.utils.get_original_cwd())
+        metrics = run(config, output_dir, base_dir=[*_case_folder(), cwd])
     except ConfigError as err:
         # Exit from inside the job: Hydra would otherwise print its own report first.
         print(f"pinn-elastic: error: {err}", file=sys.stderr)

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .training import History
 log = logging.getLogger(__name__)
 
 
-def run(config: Config, output_dir: Path, base_dir: Path | None = None) -> dict[str, Any]:
+def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None = None) -> dict[str, Any]:
     """Solve, evaluate and write ``metrics.json``, ``fields.vtu`` and plots to ``output_dir``."""
     wall = time.perf_counter()
     solver = Solver(config, base_dir)

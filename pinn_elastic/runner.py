@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ class PhysicsLoss:
 class Solver:
     """Everything a run builds before training, for the CLI, the tests and the benchmarks."""
 
-    def __init__(self, config: Config, base_dir: Path | None = None) -> None:
+    def __init__(self, config: Config, base_dir: Path | Sequence[Path] | None = None) -> None:
         self.config = config
         self.problem, self.params = load_case(config.case, base_dir)
         self.device = resolve_device(config.device)
