@@ -70,6 +70,21 @@ def test_normals_of_the_block_faces(stem):
     x, n = body.sample_boundary("sides", 600, gen, torch.float64)
     centre = torch.tensor([1.0, 0.5, 0.5], dtype=torch.float64)
     assert float(((x - centre) * n).sum(1).min()) > 0
+    ones = torch.ones(len(n), dtype=torch.float64)
+    assert torch.allclose(n.abs().max(1).values, ones, atol=1e-12)  # 90-degree edges stay sharp
+
+
+def test_straight_facets_of_a_curve_get_interpolated_vertex_normals():
+    """On the straight-sided ring, normals interpolated between averaged vertex normals are
+    an order of h closer to the arc's than the facets' own (except at the arc's two ends)."""
+    body = MeshBody(MESHES / "ring_tri_41.msh")
+    x, n = body.sample_boundary("outer", 4000, torch.Generator().manual_seed(7), torch.float64)
+    radial = x / x.norm(dim=1, keepdim=True)
+    angle = torch.atan2(x[:, 1], x[:, 0])
+    inner = (angle > 0.2) & (angle < math.pi / 2 - 0.2)
+    smooth_error = float((n - radial)[inner].norm(dim=1).max())
+    facet_half_angle = 0.3 / 2 / 2  # facet length ~0.3 on r = 2
+    assert smooth_error < facet_half_angle / 4, smooth_error
 
 
 def test_interior_sampling_is_uniform_over_a_non_uniform_mesh():

@@ -78,6 +78,7 @@ CELL_FACETS = {
     "tetra10": [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)],
     "hexahedron": [(0, 1, 2, 3), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)],
 }
+FEATURE_ANGLE = 30.0  # degrees: straight facets meeting at more than this keep their own normals
 FLAT = 1e-9  # relative to the body's size: a boundary whose nodes are this close to a plane is flat
 
 
@@ -132,6 +133,7 @@ class MeshFacets(Piece):
         self._patches = self._linear_patches()
         nodes = torch.from_numpy(np.unique(np.concatenate([f.reshape(-1) for _, f, _ in blocks])))
         self._nodes = self.points[nodes]
+        self._vertex_normals = self._smoothed_normals()
         self._plane = self._flat_plane()
         self.smooth_distance = self._plane is not None
         self._measure = float(self._patch_measures().sum())
@@ -205,6 +207,42 @@ class MeshFacets(Piece):
     def measure(self) -> float:
         return self._measure
 
+    def _smoothed_normals(self) -> list[Tensor | None]:
+        """Per straight patch, ``(F, k, d)`` unit normals at its corners: the area-weighted mean
+        of the normals of the group's straight facets around that node that lie within
+        ``FEATURE_ANGLE`` of the facet's own (so real edges stay sharp)."""
+        straight = [p for p, (kind, _, _) in enumerate(self._patches) if kind in ("line", "triangle")]
+        if not straight:
+            return [None] * len(self._patches)
+        facets, normals = [], []
+        for p in straight:
+            kind, f, signs = self._patches[p]
+            u = torch.full((len(f), 2), 1 / 3, dtype=torch.float64)
+            normals.append(signs[:, None] * self._map(kind, self.points[f], u)[1])  # length ~ measure
+            facets.append(f)
+        k = facets[0].shape[1]
+        all_facets, area_normal = torch.cat(facets).numpy(), torch.cat(normals)
+        unit = area_normal / area_normal.norm(dim=-1, keepdim=True)
+        corner_node = all_facets.reshape(-1)  # (F * k,) node of each (facet, corner)
+        order = np.argsort(corner_node, kind="stable")
+        incident = order // k  # facets around each node, grouped by node
+        starts = np.searchsorted(corner_node[order], corner_node, side="left")
+        counts = np.searchsorted(corner_node[order], corner_node, side="right") - starts
+        owner = np.repeat(np.arange(len(corner_node)), counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        neighbour = torch.from_numpy(incident[np.repeat(starts, counts) + offset])
+        owner_facet = torch.from_numpy(owner // k)
+        close = (unit[neighbour] * unit[owner_facet]).sum(-1) > math.cos(math.radians(FEATURE_ANGLE))
+        total = torch.zeros(len(corner_node), self.dim, dtype=torch.float64)
+        total.index_add_(0, torch.from_numpy(owner), area_normal[neighbour] * close[:, None])
+        corner_normals = (total / total.norm(dim=-1, keepdim=True)).reshape(-1, k, self.dim)
+        out: list[Tensor | None] = [None] * len(self._patches)
+        start = 0
+        for p, f in zip(straight, facets):
+            out[p] = corner_normals[start : start + len(f)]
+            start += len(f)
+        return out
+
     def sample(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
         measures = self._patch_measures()
         which = torch.multinomial(measures / measures.sum(), n, replacement=True, generator=generator)
@@ -216,12 +254,21 @@ class MeshFacets(Piece):
             if not bool(mask.any()):
                 continue
             local = which[mask] - offsets[p]
-            x, normal = self._draw(kind, self.points[facets[local]], generator)
+            x, normal, u = self._draw(kind, self.points[facets[local]], generator)
             points[mask] = x
-            normals[mask] = signs[local, None] * normal / normal.norm(dim=-1, keepdim=True)
+            corner_normals = self._vertex_normals[p]
+            if corner_normals is None:
+                normals[mask] = signs[local, None] * normal / normal.norm(dim=-1, keepdim=True)
+                continue
+            if kind == "line":
+                weights = torch.cat([1 - u[:, :1], u[:, :1]], 1)
+            else:
+                weights = torch.cat([1 - u.sum(1, keepdim=True), u], 1)
+            smooth = (weights[..., None] * corner_normals[local]).sum(1)
+            normals[mask] = smooth / smooth.norm(dim=-1, keepdim=True)
         return points.to(dtype), normals.to(dtype)
 
-    def _draw(self, kind: str, nodes: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def _draw(self, kind: str, nodes: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
         """One point per facet, uniform in its length or area (rejection on the Jacobian)."""
         u = self._reference(kind, len(nodes), generator)
         x, normal = self._map(kind, nodes, u)
@@ -239,7 +286,8 @@ class MeshFacets(Piece):
                 x_new, n_new = self._map(kind, nodes, u_new)
                 x = torch.where(pending[:, None], x_new, x)
                 normal = torch.where(pending[:, None], n_new, normal)
-        return x, normal
+                u = torch.where(pending[:, None], u_new, u)
+        return x, normal, u
 
     def _max_jacobian(self, kind: str, nodes: Tensor) -> Tensor:
         g = torch.linspace(0, 1, 9, dtype=torch.float64)
