@@ -27,6 +27,7 @@ from .errors import (
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64", "mixed")
 OUTPUT_LAYERS = ("solve", "init", "train")
+REFERENCES = ("none", "fem")  # fem: the finite-element cross-check (pinn_elastic.reference.fem)
 ENERGY_POLISH = ("auto", "always", "never")  # auto: where a clamped face meets a traction face
 DERIVATIVES = ("forward", "autograd")
 
@@ -121,10 +122,12 @@ class Config:
     seed: int = 0
     device: str = "auto"
     dtype: str = "float64"
+    reference: str = "none"
 
     def __post_init__(self) -> None:
         require_choice("device", self.device, DEVICES)
         require_choice("dtype", self.dtype, DTYPES)
+        require_choice("reference", self.reference, REFERENCES)
         if "name" not in self.case:
             raise ConfigError("case", dict(self.case), "must name a case (case=cantilever, ...)")
 

@@ -29,7 +29,7 @@ class Fields:
         return von_mises(torch.from_numpy(self.stress)).numpy()
 
 
-def _fields(grad_u: Tensor, displacement: Tensor, material: Material) -> Fields:
+def fields_from(grad_u: Tensor, displacement: Tensor, material: Material) -> Fields:
     """Complete the fields from the in-plane displacement gradient (float64)."""
     dim = displacement.shape[1]
     lam, mu = material.lame(dim)
@@ -55,7 +55,7 @@ def predict(
         jet = field.evaluate(scales.to_unit(x))
         values.append(jet.value.double().cpu() * scales.displacement)
         grads.append(jet.grad.double().cpu() * (scales.displacement / scales.length))
-    return _fields(torch.cat(grads), torch.cat(values), material)
+    return fields_from(torch.cat(grads), torch.cat(values), material)
 
 
 def exact(problem: Problem, points: np.ndarray) -> Fields:
@@ -63,7 +63,7 @@ def exact(problem: Problem, points: np.ndarray) -> Fields:
     jet = autograd_jet(
         problem.exact_displacement, torch.from_numpy(points), hessian=False, create_graph=False
     )
-    return _fields(jet.grad, jet.value, problem.material)
+    return fields_from(jet.grad, jet.value, problem.material)
 
 
 def relative_l2(approx: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> float:

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from .atomic import write_text
 from .config import Config
-from .evaluation import Fields, exact, predict, probe_value
-from .export import point_data, write_vtu
-from .geometry import EvaluationMesh, mid_plane
+from .evaluation import Fields, exact, fields_from, predict, probe_value, relative_l2
+from .export import as_3d, point_data, symmetric_components, write_vtu
+from .geometry import EvaluationMesh, mid_plane, nodal_weights
 from .monitor import time_to_reach
 from .problem import AXES, quantity_label
+from .reference.fem import check_available, solve_fem
 from .runner import Solver
 from .training import History
 
@@ -35,6 +37,8 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     wall = time.perf_counter()
     solver = Solver(config, base_dir)
     problem, scales = solver.problem, solver.scales
+    if config.reference == "fem":
+        check_available(problem)
     log.info("case: %s", problem.description or config.case["name"])
     log.info(
         "device=%s dtype=%s | scales: length %.4g, stress %.4g, displacement %.4g",
@@ -82,6 +86,10 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
 
     mesh = problem.geometry.mesh(config.output.resolution)
     pinn, reference, metrics = solver.evaluate(mesh)
+    fem = None
+    if config.reference == "fem":
+        fem, fem_metrics = _fem_reference(problem, mesh, pinn, reference)
+        metrics.update(fem_metrics)
     metrics = {
         **metrics,
         "error_estimate": error_estimate,
@@ -110,13 +118,45 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     if config.output.vtu:
-        write_vtu(output_dir / "fields.vtu", mesh, point_data(pinn, reference))
+        data = point_data(pinn, reference)
+        if fem is not None:
+            data["displacement_fem"] = as_3d(fem.displacement)
+            data["stress_fem"] = symmetric_components(fem.stress)
+        write_vtu(output_dir / "fields.vtu", mesh, data)
     if config.output.plots:
         _plots(solver, history, mesh, pinn, reference, output_dir)
     metrics["wall_seconds"] = time.perf_counter() - wall
     write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
     log.info("results:\n%s", format_metrics(metrics))
     return metrics
+
+
+def _fem_reference(
+    problem, mesh: EvaluationMesh, pinn: Fields, reference: Fields | None
+) -> tuple[Fields, dict[str, Any]]:
+    """The P2 finite-element solution on the evaluation mesh, and the PINN's distance to it
+    (and the FEM's own error where the exact solution is known)."""
+    solution = solve_fem(problem, mesh)
+    fem = fields_from(
+        torch.from_numpy(solution.gradient), torch.from_numpy(solution.displacement), problem.material
+    )
+    weights = nodal_weights(mesh)
+    metrics: dict[str, Any] = {
+        "rel_l2_displacement_vs_fem": relative_l2(pinn.displacement, fem.displacement, weights),
+        "rel_l2_stress_vs_fem": relative_l2(pinn.stress, fem.stress, weights),
+        "fem_dofs": int(solution.dofs),
+        "fem_seconds": solution.seconds,
+    }
+    if reference is not None:
+        metrics["fem_rel_l2_displacement"] = relative_l2(fem.displacement, reference.displacement, weights)
+        metrics["fem_rel_l2_stress"] = relative_l2(fem.stress, reference.stress, weights)
+    log.info(
+        "finite-element reference: %d dofs, %.1f s, PINN vs FEM %.3e (displacement)",
+        solution.dofs,
+        solution.seconds,
+        metrics["rel_l2_displacement_vs_fem"],
+    )
+    return fem, metrics
 
 
 def _plots(

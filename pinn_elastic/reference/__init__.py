@@ -1,0 +1,1 @@
+"""Reference solutions other than analytic ones (a finite-element cross-check)."""
