@@ -53,3 +53,12 @@ def test_reference_fem_is_refused_in_3d_before_any_work(tmp_path):
 def test_unknown_reference_is_refused():
     with pytest.raises(ConfigError, match="reference"):
         Config(case={"name": "cantilever"}, train=TrainConfig(), reference="abaqus")
+
+
+def test_curved_boundary_cells_follow_the_hole():
+    """Kirsch's plate: quadratic triangles whose boundary midpoints sit on the hole's arc."""
+    problem = Solver(make_config("case=plate_hole", "train=quick")).problem
+    mesh = problem.geometry.mesh(81)
+    solution = solve_fem(problem, mesh)
+    reference = exact(problem, mesh.points)
+    assert relative_l2(solution.displacement, reference.displacement, nodal_weights(mesh)) < 1e-5

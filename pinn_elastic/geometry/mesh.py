@@ -136,6 +136,7 @@ class MeshFacets(Piece):
         self._vertex_normals = self._smoothed_normals()
         self._plane = self._flat_plane()
         self.smooth_distance = self._plane is not None
+        self.exact_projection = self.smooth_distance  # curved groups project to the nearest node
         self._measure = float(self._patch_measures().sum())
 
     # -- geometry of the facets ------------------------------------------------------------

@@ -33,6 +33,7 @@ class Piece:
 
     name: str
     smooth_distance: bool = True  # ``distance`` is smooth on the body (exact lifts may use it)
+    exact_projection: bool = True  # ``project`` lands on the true surface (not only near it)
 
     @property
     def measure(self) -> float:

@@ -49,18 +49,35 @@ def _torch_call(function, *arrays: np.ndarray) -> np.ndarray:
         return function(*(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)).numpy()
 
 
+def _owners(problem: Problem, corners: np.ndarray) -> np.ndarray:
+    """Index of the piece each boundary facet lies on (``corners (d, k, F)``), or -1: the piece
+    whose carrier passes nearest the facet's midpoint (within a tenth of the facet's size), or,
+    for a curved group of a mesh body, the group that holds all the facet's corner nodes."""
+    from scipy.spatial import cKDTree
+
+    mid = torch.from_numpy(np.ascontiguousarray(corners.mean(axis=1).T))
+    size = np.linalg.norm(corners[:, 1] - corners[:, 0], axis=0)
+    gaps = []
+    for piece in problem.geometry.pieces:
+        if piece.exact_projection:
+            gaps.append(np.abs(piece.distance(mid).numpy()))
+            continue
+        tree = cKDTree(piece.reference_points().numpy())
+        on = np.ones(corners.shape[2], dtype=bool)
+        for k in range(corners.shape[1]):
+            on &= tree.query(corners[:, k].T)[0] < 1e-9 * max(float(size.max()), 1.0)
+        gaps.append(np.where(on, 0.0, np.inf))
+    gaps = np.stack(gaps)
+    return np.where(gaps.min(0) < 0.1 * size, gaps.argmin(0), -1)
+
+
 def boundary_facets(problem: Problem, mesh, names: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Boundary facets of the skfem ``mesh`` by the name of the nearest piece's carrier. A facet
     farther than a tenth of its size from every carrier (one that cuts across an edge of the
     body, where the evaluation mesh has a notch) belongs to none: it stays traction-free."""
     facets = mesh.boundary_facets()
-    corners = mesh.p[:, mesh.facets[:, facets]]  # (d, k, F)
-    mid = corners.mean(axis=1).T  # (F, d)
-    size = np.linalg.norm(corners[:, 1] - corners[:, 0], axis=0)
-    x = torch.from_numpy(np.ascontiguousarray(mid))
+    nearest = _owners(problem, mesh.p[:, mesh.facets[:, facets]])
     pieces = problem.geometry.pieces
-    gaps = np.stack([np.abs(p.distance(x).numpy()) for p in pieces])
-    nearest = np.where(gaps.min(0) < 0.1 * size, gaps.argmin(0), -1)
     return {n: facets[np.isin(nearest, [i for i, p in enumerate(pieces) if p.name == n])] for n in names}
 
 
@@ -70,6 +87,24 @@ def check_available(problem: Problem) -> None:
     _skfem()
     if problem.dim != 2:
         raise ConfigError("reference", "fem", "is 2D only for now (3D bodies: not yet)")
+
+
+def _curved_triangles(skfem, problem: Problem, points: np.ndarray, cells: np.ndarray):
+    """Quadratic (isoparametric) triangles whose boundary edges' midpoints lie on the body's
+    pieces (projected onto the carrier line or circle), so a hole is not a polygon."""
+    straight = skfem.MeshTri(points, cells)
+    doflocs = np.array(skfem.Basis(straight, skfem.ElementTriP2()).doflocs)
+    facets = straight.boundary_facets()
+    mid = torch.from_numpy(np.ascontiguousarray(doflocs[:, straight.nvertices + facets].T))
+    nearest = _owners(problem, straight.p[:, straight.facets[:, facets]])
+    for i, piece in enumerate(problem.geometry.pieces):
+        if not piece.exact_projection:
+            continue
+        chosen = nearest == i
+        if chosen.any():
+            projected = piece.project(mid[chosen]).numpy().T
+            doflocs[:, straight.nvertices + facets[chosen]] = projected
+    return skfem.MeshTri2(doflocs, cells)
 
 
 def solve_fem(problem: Problem, mesh: EvaluationMesh) -> FemSolution:
@@ -84,7 +119,7 @@ def solve_fem(problem: Problem, mesh: EvaluationMesh) -> FemSolution:
     points = np.ascontiguousarray(mesh.points.T)
     cells = np.ascontiguousarray(mesh.cells.T)
     if dim == 2:
-        fe_mesh, element = skfem.MeshTri(points, cells), skfem.ElementTriP2()
+        fe_mesh, element = _curved_triangles(skfem, problem, points, cells), skfem.ElementTriP2()
     else:
         fe_mesh, element = skfem.MeshTet(points, cells), skfem.ElementTetP2()
     vector = skfem.ElementVector(element)
