@@ -127,7 +127,9 @@ def test_flat_groups_have_a_distance_and_curved_ones_do_not():
     assert torch.allclose(axis.distance(x), x[:, 1])
     block = MeshBody(MESHES / "block_hex.vtu")
     assert block.pieces_named("xmax")[0].smooth_distance
-    assert not block.pieces_named("sides")[0].smooth_distance
+    sides = block.pieces_named("sides")  # four flat faces: one exact piece each
+    assert len(sides) == 4 and all(p.smooth_distance for p in sides)
+    assert abs(sum(p.measure for p in sides) - 8.0) < 1e-12
     x = torch.tensor([[0.5, 0.5, 0.5]], dtype=torch.float64)
     assert torch.allclose(block.pieces_named("xmax")[0].distance(x), torch.tensor([1.5], dtype=torch.float64))
 

@@ -80,6 +80,7 @@ CELL_FACETS = {
 }
 FEATURE_ANGLE = 30.0  # degrees: straight facets meeting at more than this keep their own normals
 FLAT = 1e-9  # relative to the body's size: a boundary whose nodes are this close to a plane is flat
+MAX_FLAT_PARTS = 6  # a group on at most this many planes is split into one piece per plane
 
 
 def read_groups(mesh: meshio.Mesh) -> dict[str, list[tuple[str, np.ndarray]]]:
@@ -349,6 +350,51 @@ def _gauss(kind: str) -> list[tuple[Tensor, float]]:
     return [(torch.tensor([p], dtype=torch.float64), w) for p, w in zip(points, weights)]
 
 
+def _flat_parts(points: np.ndarray, blocks: list[tuple[str, np.ndarray, np.ndarray]]) -> list[list]:
+    """A group made of a few flat parts (a tube's two end faces) as one piece per plane, so a
+    displacement condition on it is imposed exactly on each; any other group stays whole."""
+    planes, labels = [], []
+    size = float(np.ptp(points, axis=0).max()) or 1.0
+    for kind, facets, _ in blocks:
+        corners = points[facets[:, : CORNERS[kind]]]
+        if corners.shape[2] == 2:
+            tangent = corners[:, 1] - corners[:, 0]
+            normal = np.stack([tangent[:, 1], -tangent[:, 0]], -1)
+        else:
+            normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+        # a sign-free key: flip so that the largest component is positive
+        flip = np.sign(normal[np.arange(len(normal)), np.abs(normal).argmax(-1)])
+        normal *= flip[:, None]
+        offset = (normal * corners.mean(1)).sum(-1)
+        all_on = np.abs((corners * normal[:, None]).sum(-1) - offset[:, None]).max(-1) < FLAT * size
+        block_labels = np.full(len(facets), -1)
+        for i, (n, d, on) in enumerate(zip(normal, offset, all_on)):
+            if not on:
+                return [blocks]
+            for j, (m, e) in enumerate(planes):
+                if np.abs(n - m).max() < 1e-9 and abs(d - e) < FLAT * size:
+                    block_labels[i] = j
+                    break
+            else:
+                planes.append((n, d))
+                block_labels[i] = len(planes) - 1
+                if len(planes) > MAX_FLAT_PARTS:
+                    return [blocks]
+        labels.append(block_labels)
+    counts = np.bincount(np.concatenate(labels), minlength=len(planes))
+    if len(planes) > 1 and counts.min() < 2:  # one facet per plane: a faceted curve, not flat parts
+        return [blocks]
+    return [
+        [
+            (kind, facets[lab == j], signs[lab == j])
+            for (kind, facets, signs), lab in zip(blocks, labels)
+            if (lab == j).any()
+        ]
+        for j in range(len(planes))
+    ]
+
+
 class MeshBody(Shape):
     """A body from a mesh file: see the module docstring."""
 
@@ -405,7 +451,7 @@ class MeshBody(Shape):
             if not facet_blocks:
                 continue
             oriented = [(t, f, self._signs(t, f, owners, name, key)) for t, f in facet_blocks]
-            pieces.append(MeshFacets(name, points, oriented))
+            pieces.extend(MeshFacets(name, points, part) for part in _flat_parts(points, oriented))
         self.pieces = tuple(pieces)
 
     @property
