@@ -33,12 +33,13 @@ import time
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.quasirandom import SobolEngine
 
 from .constraints import HardConstraints
 from .derivatives import Jet
 from .field import DisplacementField
+from .polish import readout_layer
 from .problem import Displacement, Problem, Traction, components_of
 from .scaling import Scales
 from .taylor import enriched_jet
@@ -226,14 +227,7 @@ def _solutions(R: Tensor, z: Tensor, F: Tensor) -> list[tuple[float, Tensor]]:
 
 def _with_readout(field: DisplacementField, theta: Tensor) -> DisplacementField:
     out = copy.deepcopy(field)
-    dim = out.network.head.weight.shape[0]
-    original = out.network.head.weight
-    coefficients = theta.reshape(dim, -1).to(original)
-    readout = nn.Linear(coefficients.shape[1] - 1, dim).to(original)
-    with torch.no_grad():
-        readout.weight.copy_(coefficients[:, :-1])
-        readout.bias.copy_(coefficients[:, -1])
-    out.network.readout = readout
+    out.network.readout = readout_layer(theta, out.network.head.weight)
     return out
 
 

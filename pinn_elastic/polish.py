@@ -60,6 +60,17 @@ class PolishReport:
     seconds: float
 
 
+def readout_layer(theta: Tensor, like: Tensor) -> nn.Linear:
+    """The enriched output layer for ``theta`` (component-major, bias last), in ``like``'s
+    dtype and device."""
+    coefficients = theta.reshape(like.shape[0], -1).to(like)
+    readout = nn.Linear(coefficients.shape[1] - 1, like.shape[0]).to(like)
+    with torch.no_grad():
+        readout.weight.copy_(coefficients[:, :-1])
+        readout.bias.copy_(coefficients[:, -1])
+    return readout
+
+
 def rows_of(colloc: Collocation) -> int:
     """Rows of the least-squares system of one batch (Navier, then every boundary term)."""
     interior, dim = colloc.interior.shape
@@ -143,13 +154,7 @@ def polish(
         sensitivity = min((float(torch.linalg.vector_norm(u - v) / norm) for v in neighbours), default=0.0)
     applied = loss < trained
     if applied:
-        original = field.network.head.weight
-        readout = nn.Linear(theta.numel() // dim - 1, dim).to(original)
-        with torch.no_grad():
-            coefficients = theta.reshape(dim, -1).to(original)
-            readout.weight.copy_(coefficients[:, :-1])
-            readout.bias.copy_(coefficients[:, -1])
-        field.network.readout = readout
+        field.network.readout = readout_layer(theta, field.network.head.weight)
     return PolishReport(
         applied=applied,
         ridge=ridge,

@@ -119,6 +119,36 @@ def _simplex_measures(points: np.ndarray, simplices: np.ndarray) -> np.ndarray:
     return np.abs(np.linalg.det(corners[:, 1:] - corners[:, :1])) / math.factorial(points.shape[1])
 
 
+def facet_map(kind: str, nodes: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+    """Points and unnormalised normals (length = Jacobian) at reference coordinates ``u``
+    for facets with node coordinates ``nodes (F, k, d)``."""
+    if kind == "line":
+        a, b = nodes[:, 0], nodes[:, 1]
+        t = u[:, :1]
+        x, dx = a + t * (b - a), b - a
+        return x, torch.stack([dx[:, 1], -dx[:, 0]], -1)
+    if kind == "line3":
+        a, b, m = nodes[:, 0], nodes[:, 1], nodes[:, 2]
+        t = u[:, :1]
+        x = (1 - t) * (1 - 2 * t) * a + t * (2 * t - 1) * b + 4 * t * (1 - t) * m
+        dx = (4 * t - 3) * a + (4 * t - 1) * b + (4 - 8 * t) * m
+        return x, torch.stack([dx[:, 1], -dx[:, 0]], -1)
+    s, t = u[:, :1], u[:, 1:2]
+    if kind == "triangle":
+        a, b, c = nodes[:, 0], nodes[:, 1], nodes[:, 2]
+        x = a + s * (b - a) + t * (c - a)
+        return x, torch.linalg.cross(b - a, c - a)
+    # triangle6: nodes 0-2 corners, 3 = (0,1), 4 = (1,2), 5 = (2,0)
+    r = 1 - s - t
+    shape = [r * (2 * r - 1), s * (2 * s - 1), t * (2 * t - 1), 4 * r * s, 4 * s * t, 4 * t * r]
+    d_s = [-(4 * r - 1), 4 * s - 1, 0 * s, 4 * (r - s), 4 * t, -4 * t]
+    d_t = [-(4 * r - 1), 0 * s, 4 * t - 1, -4 * s, 4 * s, 4 * (r - t)]
+    x = sum(w * nodes[:, i] for i, w in enumerate(shape))
+    xs = sum(w * nodes[:, i] for i, w in enumerate(d_s))
+    xt = sum(w * nodes[:, i] for i, w in enumerate(d_t))
+    return x, torch.linalg.cross(xs, xt)
+
+
 class MeshFacets(Piece):
     """One named boundary: straight or quadratic facets, each with the sign that makes its
     normal point out of the body."""
@@ -152,35 +182,6 @@ class MeshFacets(Piece):
                 out.append((kind, facets, signs))
         return out
 
-    def _map(self, kind: str, nodes: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-        """Points and unnormalised normals (length = Jacobian) at reference coordinates ``u``
-        for facets with node coordinates ``nodes (F, k, d)``."""
-        if kind == "line":
-            a, b = nodes[:, 0], nodes[:, 1]
-            t = u[:, :1]
-            x, dx = a + t * (b - a), b - a
-            return x, torch.stack([dx[:, 1], -dx[:, 0]], -1)
-        if kind == "line3":
-            a, b, m = nodes[:, 0], nodes[:, 1], nodes[:, 2]
-            t = u[:, :1]
-            x = (1 - t) * (1 - 2 * t) * a + t * (2 * t - 1) * b + 4 * t * (1 - t) * m
-            dx = (4 * t - 3) * a + (4 * t - 1) * b + (4 - 8 * t) * m
-            return x, torch.stack([dx[:, 1], -dx[:, 0]], -1)
-        s, t = u[:, :1], u[:, 1:2]
-        if kind == "triangle":
-            a, b, c = nodes[:, 0], nodes[:, 1], nodes[:, 2]
-            x = a + s * (b - a) + t * (c - a)
-            return x, torch.linalg.cross(b - a, c - a)
-        # triangle6: nodes 0-2 corners, 3 = (0,1), 4 = (1,2), 5 = (2,0)
-        r = 1 - s - t
-        shape = [r * (2 * r - 1), s * (2 * s - 1), t * (2 * t - 1), 4 * r * s, 4 * s * t, 4 * t * r]
-        d_s = [-(4 * r - 1), 4 * s - 1, 0 * s, 4 * (r - s), 4 * t, -4 * t]
-        d_t = [-(4 * r - 1), 0 * s, 4 * t - 1, -4 * s, 4 * s, 4 * (r - t)]
-        x = sum(w * nodes[:, i] for i, w in enumerate(shape))
-        xs = sum(w * nodes[:, i] for i, w in enumerate(d_s))
-        xt = sum(w * nodes[:, i] for i, w in enumerate(d_t))
-        return x, torch.linalg.cross(xs, xt)
-
     def _reference(self, kind: str, n: int, generator: torch.Generator) -> Tensor:
         u = torch.rand(n, 2, generator=generator, dtype=torch.float64).clamp(1e-9, 1 - 1e-9)
         if kind in ("triangle", "triangle6"):
@@ -195,12 +196,12 @@ class MeshFacets(Piece):
             nodes = self.points[facets]
             if kind in ("line", "triangle"):
                 u = torch.full((len(facets), 2), 1 / 3, dtype=torch.float64)
-                jac = self._map(kind, nodes, u)[1].norm(dim=-1)
+                jac = facet_map(kind, nodes, u)[1].norm(dim=-1)
                 out.append(jac if kind == "line" else jac / 2)
             else:  # Gauss rules of the quadratic map's Jacobian (smooth; 5 or 6 points)
                 rule = _gauss(kind)
                 total = sum(
-                    w * self._map(kind, nodes, u.expand(len(facets), 2))[1].norm(dim=-1) for u, w in rule
+                    w * facet_map(kind, nodes, u.expand(len(facets), 2))[1].norm(dim=-1) for u, w in rule
                 )
                 out.append(total)
         return torch.cat(out)
@@ -220,7 +221,7 @@ class MeshFacets(Piece):
         for p in straight:
             kind, f, signs = self._patches[p]
             u = torch.full((len(f), 2), 1 / 3, dtype=torch.float64)
-            normals.append(signs[:, None] * self._map(kind, self.points[f], u)[1])  # length ~ measure
+            normals.append(signs[:, None] * facet_map(kind, self.points[f], u)[1])  # length ~ measure
             facets.append(f)
         k = facets[0].shape[1]
         all_facets, area_normal = torch.cat(facets).numpy(), torch.cat(normals)
@@ -273,7 +274,7 @@ class MeshFacets(Piece):
     def _draw(self, kind: str, nodes: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
         """One point per facet, uniform in its length or area (rejection on the Jacobian)."""
         u = self._reference(kind, len(nodes), generator)
-        x, normal = self._map(kind, nodes, u)
+        x, normal = facet_map(kind, nodes, u)
         if kind in ("line3", "triangle6"):
             pending = torch.ones(len(nodes), dtype=torch.bool)
             bound = 1.5 * self._max_jacobian(kind, nodes)
@@ -285,7 +286,7 @@ class MeshFacets(Piece):
                 if not bool(pending.any()):
                     break
                 u_new = self._reference(kind, len(nodes), generator)
-                x_new, n_new = self._map(kind, nodes, u_new)
+                x_new, n_new = facet_map(kind, nodes, u_new)
                 x = torch.where(pending[:, None], x_new, x)
                 normal = torch.where(pending[:, None], n_new, normal)
                 u = torch.where(pending[:, None], u_new, u)
@@ -296,7 +297,7 @@ class MeshFacets(Piece):
         grid = torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
         if kind == "triangle6":
             grid = grid[grid.sum(1) <= 1]
-        values = torch.stack([self._map(kind, nodes, u.expand(len(nodes), 2))[1].norm(dim=-1) for u in grid])
+        values = torch.stack([facet_map(kind, nodes, u.expand(len(nodes), 2))[1].norm(dim=-1) for u in grid])
         return values.max(0).values
 
     # -- distance for exact displacement conditions -----------------------------------------
@@ -475,14 +476,12 @@ class MeshBody(Shape):
 
     def _signs(self, kind: str, facets: np.ndarray, owners: dict, name: str, key: str) -> np.ndarray:
         """+1 where the facet's own normal points out of its cell, else -1."""
-        piece = MeshFacets.__new__(MeshFacets)
-        piece.points, piece.dim = torch.from_numpy(self.points), self.dim
         corners = CORNERS[kind]
         nodes = torch.from_numpy(self.points[facets])
         if kind == "quad":  # a planar quad's normal is its first triangle's
             kind, nodes = "triangle", nodes[:, :3]
         u = torch.full((len(facets), 2), 1 / 3, dtype=torch.float64)
-        centre, normal = piece._map(kind, nodes, u)
+        centre, normal = facet_map(kind, nodes, u)
         signs = np.ones(len(facets))
         for i, row in enumerate(facets[:, :corners]):
             owner = owners.get(frozenset(int(v) for v in row))
