@@ -23,10 +23,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from .errors import ConfigError
 from .problem import Problem
-from .yaml_case import build_mesh_case, resolve_file
+from .yaml_case import BODY_CASE, MESH_CASE, build_yaml_case, resolve_file
 
 RESERVED = ("name", "source")
-MESH_CASE = "mesh"  # a body from a mesh file, written in YAML alone (pinn_elastic.yaml_case)
 
 
 def available_cases() -> list[str]:
@@ -46,7 +45,7 @@ def _import_case(name: str, source: str | None, bases: list[Path]) -> ModuleType
         spec.loader.exec_module(module)
         return module
     if name not in available_cases():
-        available = ", ".join([*available_cases(), MESH_CASE])
+        available = ", ".join([*available_cases(), MESH_CASE, BODY_CASE])
         raise ConfigError("case.name", name, "unknown case; available: " + available)
     return importlib.import_module(f"cases.{name}")
 
@@ -64,8 +63,8 @@ def load_case(case: dict[str, Any], base_dir: Path | Sequence[Path] | None = Non
     values = dict(case)
     name = str(values.get("name", ""))
     bases = search_folders(base_dir)
-    if name == MESH_CASE and not values.get("source"):
-        return build_mesh_case(values, bases), values
+    if name in (MESH_CASE, BODY_CASE) and not values.get("source"):
+        return build_yaml_case(values, bases), values
     module = _import_case(name, values.get("source"), bases)
     for required in ("Params", "build"):
         if not hasattr(module, required):

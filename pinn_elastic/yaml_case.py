@@ -16,6 +16,19 @@
       - {boundary: bore, pressure: p}                # normal traction -p n
     exact_displacement: null     # optional, formulas in x, y (z)
 
+A body built from the primitives instead of a mesh file is ``name: body`` with a
+``geometry:`` tree in place of ``file:`` (:mod:`pinn_elastic.geometry.spec`):
+
+.. code-block:: yaml
+
+    name: body
+    geometry:
+      difference:
+        - rectangle: {lower: [0, 0], upper: [W, W]}
+        - disk: {center: [0, 0], radius: a, name: hole}
+    W: 1.0
+    a: 0.25
+
 Every value may be a number or a formula (:mod:`pinn_elastic.expressions`); tractions and
 pressures may also read the outward normal ``nx, ny, nz``. Boundaries left out are free.
 """
@@ -31,12 +44,17 @@ from torch import Tensor
 from .errors import ConfigError, require_finite, require_positive
 from .expressions import Expression, vector_field
 from .geometry.mesh import MeshBody
+from .geometry.shape import Shape
+from .geometry.spec import body_from_spec, number
 from .materials import Material
 from .problem import Displacement, Problem, Traction
 
+MESH_CASE = "mesh"  # the body is read from case.file
+BODY_CASE = "body"  # the body is built from primitives in case.geometry
 KEYS = (
     "name",
     "file",
+    "geometry",
     "E",
     "nu",
     "plane",
@@ -66,21 +84,52 @@ def resolve_file(value: str, bases: Sequence[Path], key: str) -> Path:
     )
 
 
-def parameters_of(values: dict[str, Any]) -> dict[str, float]:
-    """The case's own numbers, which formulas may name."""
-    return {k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def build_mesh_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
-    """The :class:`Problem` of a ``name: mesh`` case (see the module docstring)."""
-    if "file" not in values:
-        raise ConfigError("case.file", None, "a mesh case needs file: (a .msh, .vtu or .xdmf mesh)")
+def parameters_of(values: dict[str, Any], allowed: str) -> dict[str, float]:
+    """The case's own numbers, which formulas may name: every key that is not one of
+    :data:`KEYS` holds a number or a formula of the numbers above it (``I: D**3/12``)."""
+    params: dict[str, float] = {}
     for key, value in values.items():
-        if key not in KEYS and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
-            raise ConfigError(
-                f"case.{key}", value, f"unknown key; a mesh case takes {', '.join(KEYS)} and numbers"
-            )
-    body = MeshBody(resolve_file(values["file"], bases, "case.file"))
+        if key in KEYS:
+            if _is_number(value):
+                params[key] = float(value)
+            continue
+        if _is_number(value):
+            params[key] = float(value)
+        elif isinstance(value, str):
+            try:
+                params[key] = number(value, f"case.{key}", params)
+            except ConfigError as error:
+                raise ConfigError(
+                    f"case.{key}",
+                    value,
+                    f"unknown key, or a parameter formula that fails ({error.allowed}); "
+                    f"a case takes {allowed}, numbers and formulas of the numbers above them",
+                ) from None
+        else:
+            raise ConfigError(f"case.{key}", value, f"unknown key; a case takes {allowed} and numbers")
+    return params
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def build_yaml_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
+    """The :class:`Problem` of a ``name: mesh`` or ``name: body`` case (module docstring)."""
+    kind = values.get("name")
+    needed, other = ("file", "geometry") if kind == MESH_CASE else ("geometry", "file")
+    if needed not in values:
+        what = "file: (a .msh, .vtu or .xdmf mesh)" if kind == MESH_CASE else "geometry: (primitives)"
+        raise ConfigError(f"case.{needed}", None, f"a {kind} case needs {what}")
+    if other in values:
+        raise ConfigError(f"case.{other}", values[other], f"a {kind} case takes {needed}:, not {other}:")
+    params = parameters_of(values, ", ".join(k for k in KEYS if k != other))
+    if kind == MESH_CASE:
+        body = MeshBody(resolve_file(values["file"], bases, "case.file"))
+        label = f"mesh {body.path.name}"
+    else:
+        body = body_from_spec(values["geometry"], params)
+        label = "body"
     dim = body.dim
     E, nu = values.get("E"), values.get("nu")
     for key, value in (("case.E", E), ("case.nu", nu)):
@@ -92,7 +141,6 @@ def build_mesh_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
     if dim == 3 and "plane" in values:
         raise ConfigError("case.plane", plane, "applies to 2D bodies only (this mesh is 3D)")
     material = Material(float(E), float(nu), str(plane))
-    params = parameters_of(values)
     conditions = tuple(
         _condition(i, c, body, dim, params) for i, c in enumerate(values.get("conditions") or [])
     )
@@ -113,7 +161,7 @@ def build_mesh_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
             conditions=conditions,
             body_force=body_force,
             exact_displacement=exact,
-            description=str(values.get("description", f"mesh {body.path.name}, {dim}D, E={E} nu={nu}")),
+            description=str(values.get("description", f"{label}, {dim}D, E={E} nu={nu}")),
             length_unit=str(values.get("length_unit", "")),
             stress_unit=str(values.get("stress_unit", "")),
         )
@@ -121,7 +169,7 @@ def build_mesh_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
         raise ConfigError("case.conditions", None, str(error)) from None
 
 
-def _condition(index: int, entry: Any, body: MeshBody, dim: int, params: dict[str, float]):
+def _condition(index: int, entry: Any, body: Shape, dim: int, params: dict[str, float]):
     key = f"case.conditions[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(key, entry, "must be a mapping such as {boundary: NAME, traction: [...]}")
@@ -137,7 +185,7 @@ def _condition(index: int, entry: Any, body: MeshBody, dim: int, params: dict[st
         raise ConfigError(
             f"{key}.boundary",
             name,
-            f"the mesh has no such boundary; it has: {', '.join(sorted(body.boundary_names))}",
+            f"the body has no such boundary; it has: {', '.join(sorted(body.boundary_names))}",
         )
     kinds = [k for k in CONDITION_KINDS if k in entry]
     if len(kinds) != 1:
