@@ -60,6 +60,11 @@ class Quadrature:
     traction: Tensor  # (M, d)
     constraints: HardConstraints | None
 
+    def to(self, device: torch.device) -> Quadrature:
+        """The same quadrature with its tensors on ``device`` (that of the network)."""
+        moved = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in self.__dict__.items()}
+        return Quadrature(**moved)
+
 
 @dataclass(frozen=True)
 class EnergyReport:

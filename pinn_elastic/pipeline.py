@@ -122,9 +122,10 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         if fem is not None:
             data["displacement_fem"] = as_3d(fem.displacement)
             data["stress_fem"] = symmetric_components(fem.stress)
+            data["von_mises_fem"] = fem.von_mises
         write_vtu(output_dir / "fields.vtu", mesh, data)
     if config.output.plots:
-        _plots(solver, history, mesh, pinn, reference, output_dir)
+        _plots(solver, history, mesh, pinn, reference, fem, output_dir)
     metrics["wall_seconds"] = time.perf_counter() - wall
     write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
     log.info("results:\n%s", format_metrics(metrics))
@@ -160,8 +161,16 @@ def _fem_reference(
 
 
 def _plots(
-    solver: Solver, history: History, mesh: EvaluationMesh, pinn: Fields, reference: Fields | None, out: Path
+    solver: Solver,
+    history: History,
+    mesh: EvaluationMesh,
+    pinn: Fields,
+    reference: Fields | None,
+    fem: Fields | None,
+    out: Path,
 ) -> None:
+    """Loss history, field panels (2D: on the evaluation mesh, beside the exact solution or else
+    the finite-element one; 3D: on mid-plane sections) and the case's line plots."""
     from .plots import plot_fields, plot_history, plot_line
 
     plot_history(history, out / "loss.png")
@@ -171,7 +180,9 @@ def _plots(
         plot_fields(
             mesh.points,
             mesh.cells,
-            _panels(pinn, reference, 2, length, stress),
+            _panels(
+                pinn, *((reference, "exact") if reference is not None else (fem, "FEM")), 2, length, stress
+            ),
             (f"x {length}", f"y {length}"),
             out / "fields.png",
             displacement=pinn.displacement,
@@ -188,7 +199,7 @@ def _plots(
             plot_fields(
                 points[:, kept],
                 triangles,
-                _panels(fields, exact_fields, 3, length, stress),
+                _panels(fields, exact_fields, "exact", 3, length, stress),
                 tuple(f"{AXES[i]} {length}" for i in kept),
                 out / f"fields_mid_{AXES[axis]}.png",
                 title=f"mid-plane {AXES[axis]} = {plane:.4g} {problem.length_unit}".rstrip(),
@@ -215,14 +226,16 @@ def _unit(unit: str, kind: str) -> str:
 
 
 def _panels(
-    pinn: Fields, reference: Fields | None, dim: int, length: str, stress: str
+    pinn: Fields, reference: Fields | None, label: str, dim: int, length: str, stress: str
 ) -> dict[str, np.ndarray]:
+    """PINN displacement and von Mises stress; with a reference (``label``: exact or FEM) its
+    von Mises stress and the PINN's distance from it."""
     panels = {f"displacement u_{AXES[i]} {length}": pinn.displacement[:, i] for i in range(dim)}
     panels[f"von Mises stress {stress}"] = pinn.von_mises
     if reference is not None:
-        panels[f"von Mises stress, exact {stress}"] = reference.von_mises
+        panels[f"von Mises stress, {label} {stress}"] = reference.von_mises
         error = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
-        panels[f"displacement error |u - u_exact| {length}"] = error
+        panels[f"displacement error |u - u_{label}| {length}"] = error
     return panels
 
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 ESTIMATE_SEED_OFFSET = 104729  # the error estimate's points are drawn apart from the training points
 ENERGY_SEED = 7919  # the energy polish's Sobol scrambles
 STRONG_FORM_MET = 1e-8  # polish hold-out loss relative to the lift's: the point-wise fit succeeded
+STRONG_FORM_MISSED = 1e-3  # ... and above this the point-wise fit failed: try the Ritz fit anywhere
 
 
 def resolve_device(name: str) -> torch.device:
@@ -224,7 +225,9 @@ class Solver:
 
     def energy_polish_wanted(self, residual: PolishReport | None) -> bool:
         """``train.energy_polish``: ``always``, ``never``, or ``auto``: where a clamp meets a
-        traction face (:mod:`pinn_elastic.singular_edges`) and the strong form is not met."""
+        traction face (:mod:`pinn_elastic.singular_edges`) and the strong form is not met, and
+        on any body where the point-wise polish missed the strong form badly (a thin 3D part whose
+        large free faces carry spurious tractions: the Ritz fit meets them in the weak sense)."""
         mode = self.config.train.energy_polish
         if mode == "never":
             return False
@@ -237,7 +240,8 @@ class Solver:
         if mode == "always":
             return True
         strong_form_met = residual is not None and residual.relative_holdout_loss < STRONG_FORM_MET
-        return bool(clamped_edges(self.problem)) and not strong_form_met
+        missed = residual is not None and residual.relative_holdout_loss >= STRONG_FORM_MISSED
+        return missed or (bool(clamped_edges(self.problem)) and not strong_form_met)
 
     def energy_polish(self) -> energy.EnergyReport:
         """The Ritz polish (:mod:`pinn_elastic.energy`) on three independent Sobol quadratures."""
@@ -245,7 +249,7 @@ class Solver:
         quadratures = [
             energy.quadrature(
                 self.problem, self.scales, self.constraints, n, self.config.seed + ENERGY_SEED + i
-            )
+            ).to(self.device)
             for i in range(3)
         ]
         return energy.energy_polish(self.field, *quadratures, self.lam_hat, self.mu_hat)

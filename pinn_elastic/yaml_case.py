@@ -65,6 +65,7 @@ KEYS = (
     "stress_unit",
     "description",
 )
+MATERIAL_KEYS = ("E", "nu")
 CONDITION_KINDS = ("displacement", "traction", "pressure")
 
 
@@ -92,6 +93,8 @@ def parameters_of(values: dict[str, Any], allowed: str) -> dict[str, float]:
         if key in KEYS:
             if _is_number(value):
                 params[key] = float(value)
+            elif key in MATERIAL_KEYS and isinstance(value, str):  # E: "2.1e5" or "E_steel / 1e6"
+                params[key] = number(value, f"case.{key}", params)
             continue
         if _is_number(value):
             params[key] = float(value)
@@ -131,10 +134,12 @@ def build_yaml_case(values: dict[str, Any], bases: Sequence[Path]) -> Problem:
         body = body_from_spec(values["geometry"], params)
         label = "body"
     dim = body.dim
-    E, nu = values.get("E"), values.get("nu")
-    for key, value in (("case.E", E), ("case.nu", nu)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ConfigError(key, value, "must be a number")
+    E, nu = params.get("E"), params.get("nu")
+    for key in MATERIAL_KEYS:
+        if key not in params:
+            raise ConfigError(
+                f"case.{key}", values.get(key), "must be a number (or a formula of the numbers)"
+            )
     require_positive("case.E", E)
     require_finite("case.nu", nu)
     plane = values.get("plane", "stress" if dim == 2 else "strain")

@@ -87,3 +87,17 @@ def test_energy_polish_is_skipped_where_it_cannot_apply():
     auto = Solver(make_config("case=cantilever3d", "train=quick"))
     assert auto.energy_polish_wanted(None)
     assert not Solver(make_config("case=plate_hole", "train=quick")).energy_polish_wanted(None)
+
+
+def test_auto_tries_the_energy_polish_wherever_the_strong_form_was_badly_missed():
+    """No clamped edge on the plate with a hole: skipped while the point-wise polish meets the
+    strong form, tried once its hold-out loss stays above 1e-3 of the lift's."""
+    from dataclasses import replace
+
+    from pinn_elastic.polish import PolishReport
+
+    solver = Solver(make_config("case=plate_hole", "train=quick"))
+    met = PolishReport(True, 1e-9, 1e-6, 1e-6, 1e-6, 1e-12, 1e-6, 1e-10, 100, 1000, 1.0)
+    assert not solver.energy_polish_wanted(met)
+    assert not solver.energy_polish_wanted(replace(met, relative_holdout_loss=9e-4))
+    assert solver.energy_polish_wanted(replace(met, relative_holdout_loss=2e-3))
