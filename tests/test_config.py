@@ -76,3 +76,10 @@ def test_cli_bad_input_is_one_line_exit_2_and_no_outputs(tmp_path, args, needle)
     assert "Traceback" not in result.stderr
     assert not any(tmp_path.rglob("*.json")) and not any(tmp_path.rglob("*.log"))
     assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "override", ["++train.loss_weights={traction_right: 10}", "+train.loss_weights.traction_right=10"]
+)
+def test_loss_weights_as_the_readme_writes_them(override):
+    assert make_config("case=cantilever", override).train.loss_weights == {"traction_right": 10.0}
