@@ -186,6 +186,8 @@ def _condition(index: int, entry: Any, body: Shape, dim: int, params: dict[str, 
             f"unknown key; allowed: boundary, {', '.join(CONDITION_KINDS)}",
         )
     name = entry.get("boundary")
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)  # a numbered group (integer cell tags without names)
     if name not in body.boundary_names:
         raise ConfigError(
             f"{key}.boundary",

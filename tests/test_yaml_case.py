@@ -126,3 +126,31 @@ def test_relative_paths_start_at_the_yaml_folder_then_the_working_directory(tmp_
     problem, _ = load_case(ring_case(file="ring_quad_41.msh"), [CASE_DIR, MESHES])
     assert problem.geometry.path.name == "ring_quad_41.msh"
     assert math.isclose(problem.geometry.volume, 3 * math.pi / 4, rel_tol=0.03)
+
+
+def test_an_xdmf_with_numbered_tags_takes_the_numbers_as_boundary_names():
+    """meshio's XDMF keeps gmsh's integer tags but not their names: groups are named by the
+    numbers (1 inner, 2 y_axis, 3 outer, 4 x_axis), and a YAML boundary may be the number. The
+    problem equals the named mesh's: the same loss on the same points."""
+    pytest.importorskip("h5py")
+    numbered = ring_case(
+        file="ring_tri_tags.xdmf",
+        conditions=[
+            {"boundary": 4, "displacement": [None, 0]},
+            {"boundary": "2", "displacement": [0, None]},
+            {"boundary": 1, "pressure": "p"},
+        ],
+    )
+    problem, _ = load_case(numbered, [MESHES])
+    assert problem.geometry.boundary_names == ("1", "2", "3", "4")
+    named, _ = load_case(ring_case(file="ring_tri_22.msh"), [MESHES])
+    solver = Solver(make_config("case=cantilever", "train=quick"))
+    losses = []
+    for case in (problem, named):
+        colloc = sample_collocation(
+            case, solver.scales, 256, 128, torch.Generator().manual_seed(0), torch.float64, None
+        )
+        losses.append(float(solver.loss(colloc)[0].detach()))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-12)
+    with pytest.raises(ConfigError, match="it has: 1, 2, 3, 4"):
+        load_case(ring_case(file="ring_tri_tags.xdmf", conditions=[{"boundary": 7, "pressure": 1}]), [MESHES])

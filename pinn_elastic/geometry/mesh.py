@@ -85,8 +85,8 @@ MAX_FLAT_PARTS = 6  # a group on at most this many planes is split into one piec
 
 def read_groups(mesh: meshio.Mesh) -> dict[str, list[tuple[str, np.ndarray]]]:
     """Named groups as ``name -> [(cell type, connectivity), ...]``: meshio's ``cell_sets``
-    (gmsh 4.1 physical names, VTU/XDMF sets), else gmsh 2.2's ``field_data`` and
-    ``gmsh:physical`` tags."""
+    (gmsh 4.1 physical names, VTU sets), else gmsh 2.2's ``field_data`` and
+    ``gmsh:physical`` tags, else integer cell tags named by their numbers."""
     groups: dict[str, list[tuple[str, np.ndarray]]] = {}
     for name, per_block in mesh.cell_sets.items():
         if name.startswith("gmsh:"):
@@ -104,13 +104,32 @@ def read_groups(mesh: meshio.Mesh) -> dict[str, list[tuple[str, np.ndarray]]]:
                     if np.any(index == i):
                         groups.setdefault(name, []).append((block.type, block.data[index == i]))
             return groups
-    if "gmsh:physical" not in mesh.cell_data:
+    if "gmsh:physical" in mesh.cell_data and mesh.field_data:
+        tags = mesh.cell_data["gmsh:physical"]
+        for name, (tag, dim) in ((n, (int(v[0]), int(v[1]))) for n, v in mesh.field_data.items()):
+            for block, block_tags in zip(mesh.cells, tags):
+                if block.dim == dim and np.any(block_tags == tag):
+                    groups.setdefault(name, []).append((block.type, block.data[block_tags == tag]))
         return groups
-    tags = mesh.cell_data["gmsh:physical"]
-    for name, (tag, dim) in ((n, (int(v[0]), int(v[1]))) for n, v in mesh.field_data.items()):
-        for block, block_tags in zip(mesh.cells, tags):
-            if block.dim == dim and np.any(block_tags == tag):
-                groups.setdefault(name, []).append((block.type, block.data[block_tags == tag]))
+    return _numbered_groups(mesh)
+
+
+TAG_ARRAYS = ("gmsh:physical", "medit:ref", "cell_tags", "CellEntityIds")
+
+
+def _numbered_groups(mesh: meshio.Mesh) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """Groups from integer cell tags without names (an XDMF converted by meshio keeps gmsh's
+    tags but not their names): each tag value is a group named by its number, ``"3"``."""
+    key = next((k for k in TAG_ARRAYS if k in mesh.cell_data), None)
+    if key is None:
+        return {}
+    groups: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for block, tags in zip(mesh.cells, mesh.cell_data[key]):
+        tags = np.asarray(tags)
+        if not np.issubdtype(tags.dtype, np.integer):
+            return {}
+        for tag in np.unique(tags):
+            groups.setdefault(str(int(tag)), []).append((block.type, block.data[tags == tag]))
     return groups
 
 
@@ -405,6 +424,12 @@ class MeshBody(Shape):
             raise ConfigError(key, str(path), "no such file")
         try:
             mesh = meshio.read(path)
+        except ModuleNotFoundError as error:
+            raise ConfigError(
+                key,
+                str(path),
+                f'needs {error.name} to be read: pip install {error.name} (XDMF: pip install -e ".[xdmf]")',
+            ) from None
         except (Exception, SystemExit) as error:  # meshio raises many types, even SystemExit
             raise ConfigError(
                 key, str(path), f"cannot be read as a mesh ({type(error).__name__}: {error})"
