@@ -105,3 +105,18 @@ def test_time_to_reach():
     assert time_to_reach([0.5, 1.0, 2.0], [1e-1, 5e-3, 1e-4], 1e-2) == 1.0
     assert time_to_reach([0.5, 1.0], [1e-1, 5e-2], 1e-2) is None
     assert math.isclose(time_to_reach([0.5], [1e-2], 1e-2), 0.5)
+
+
+def test_a_float32_runs_error_estimate_sees_its_round_off(tmp_path):
+    """The polishes estimate in float64; the exported float32 fields carry ~1e-7 of round-off,
+    which the estimate must include (before: 7e-15 against a true 2e-7)."""
+    from pinn_elastic.pipeline import run
+    from tests.conftest import make_config
+
+    config = make_config(
+        "case=cantilever", "train=quick", "dtype=float32", "output.plots=false", "output.vtu=false"
+    )
+    metrics = run(config, tmp_path)
+    assert metrics["round_off"] > 1e-9
+    error, estimate = metrics["rel_l2_displacement"], metrics["error_estimate"]
+    assert error / 10 < estimate < error * 10, (error, estimate)
