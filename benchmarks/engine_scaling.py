@@ -119,17 +119,22 @@ def one(engine: str, n: int, d: int, args: argparse.Namespace) -> dict[str, floa
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[4096, 16384, 65536])
-    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+def add_step_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of one timed step (:func:`one`), shared with ``benchmarks/gpu.py``."""
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--activation", default="gelu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4096, 16384, 65536])
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    add_step_arguments(parser)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "N", "D"), help=argparse.SUPPRESS)

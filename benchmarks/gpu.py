@@ -34,7 +34,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from engine_scaling import one  # noqa: E402  (benchmarks/engine_scaling.py, beside this script)
+from engine_scaling import add_step_arguments, one  # noqa: E402  (benchmarks/engine_scaling.py, beside this script)
 
 RUNS = {
     "cantilever float64": ["case=cantilever", "dtype=float64"],
@@ -138,12 +138,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=None, help="run folders (default OUT/runs)")
     parser.add_argument("--run-timeout", type=float, default=240.0)
     parser.add_argument("--compile-seconds", type=float, default=150.0)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--activation", default="gelu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    add_step_arguments(parser)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     args.runs_dir = args.runs_dir or args.out / "runs"

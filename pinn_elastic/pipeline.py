@@ -6,6 +6,7 @@ The solver itself (network, points, loss, optimisers) lives in :mod:`pinn_elasti
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -143,8 +144,6 @@ def _round_off(solver: Solver, mesh: EvaluationMesh, pinn: Fields) -> float | No
     field = solver.field
     if next(field.parameters()).dtype == torch.float64:
         return None
-    import copy
-
     exact64 = predict(
         copy.deepcopy(field).to(torch.float64), solver.scales, solver.problem.material, mesh.points
     )

@@ -63,3 +63,19 @@ def assert_exact_solution(
 @pytest.fixture(autouse=True)
 def _threads() -> None:
     torch.set_num_threads(2)
+
+
+def losses_on_the_same_points(*problems: Problem) -> list[float]:
+    """The loss of each problem on collocation points drawn from the same seed (256 interior,
+    128 boundary, float64), through one solver's network: equal problems give equal losses."""
+    from pinn_elastic.collocation import sample_collocation
+    from pinn_elastic.runner import Solver
+
+    solver = Solver(make_config("case=cantilever", "train=quick"))
+    losses = []
+    for problem in problems:
+        colloc = sample_collocation(
+            problem, solver.scales, 256, 128, torch.Generator().manual_seed(0), torch.float64, None
+        )
+        losses.append(float(solver.loss(colloc)[0].detach()))
+    return losses

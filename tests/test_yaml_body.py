@@ -12,10 +12,8 @@ import torch
 import yaml
 
 from pinn_elastic.case_loader import load_case
-from pinn_elastic.collocation import sample_collocation
 from pinn_elastic.errors import ConfigError
-from pinn_elastic.runner import Solver
-from tests.conftest import assert_exact_solution, make_config, run_cli
+from tests.conftest import assert_exact_solution, losses_on_the_same_points, run_cli
 
 CONF = Path(__file__).parent / "fixtures" / "meshes" / "conf"
 CANTILEVER = CONF / "case" / "cantilever_body.yaml"
@@ -33,13 +31,7 @@ def test_yaml_cantilever_gives_the_python_cantilevers_loss_to_the_last_bit():
     yaml_case, _ = load_case(cantilever_values())
     python_case, _ = load_case({"name": "cantilever"})
     assert yaml_case.geometry.boundary_names == python_case.geometry.boundary_names
-    solver = Solver(make_config("case=cantilever", "train=quick"))
-    losses = []
-    for case in (yaml_case, python_case):
-        colloc = sample_collocation(
-            case, solver.scales, 256, 128, torch.Generator().manual_seed(0), torch.float64, None
-        )
-        losses.append(float(solver.loss(colloc)[0].detach()))
+    losses = losses_on_the_same_points(yaml_case, python_case)
     assert losses[0] == losses[1]
     x = torch.rand(200, 2, dtype=torch.float64) * torch.tensor([4.0, 1.0]) - torch.tensor([0.0, 0.5])
     torch.testing.assert_close(

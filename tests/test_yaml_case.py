@@ -12,11 +12,9 @@ import torch
 
 from pinn_elastic import Displacement, Material, Problem, Traction
 from pinn_elastic.case_loader import load_case
-from pinn_elastic.collocation import sample_collocation
 from pinn_elastic.errors import ConfigError
 from pinn_elastic.geometry import MeshBody
-from pinn_elastic.runner import Solver
-from tests.conftest import make_config, run_cli
+from tests.conftest import losses_on_the_same_points, run_cli
 
 MESHES = Path(__file__).parent / "fixtures" / "meshes"
 CASE_DIR = MESHES / "conf" / "case"
@@ -72,13 +70,7 @@ def test_yaml_case_gives_the_loss_of_the_same_case_in_python():
             Traction("inner", lambda x, n: -p * n),
         ),
     )
-    solver = Solver(make_config("case=cantilever", "train=quick"))
-    losses = []
-    for case in (problem, python):
-        colloc = sample_collocation(
-            case, solver.scales, 256, 128, torch.Generator().manual_seed(0), torch.float64, None
-        )
-        losses.append(float(solver.loss(colloc)[0].detach()))
+    losses = losses_on_the_same_points(problem, python)
     assert losses[0] == losses[1]
 
 
@@ -144,13 +136,7 @@ def test_an_xdmf_with_numbered_tags_takes_the_numbers_as_boundary_names():
     problem, _ = load_case(numbered, [MESHES])
     assert problem.geometry.boundary_names == ("1", "2", "3", "4")
     named, _ = load_case(ring_case(file="ring_tri_22.msh"), [MESHES])
-    solver = Solver(make_config("case=cantilever", "train=quick"))
-    losses = []
-    for case in (problem, named):
-        colloc = sample_collocation(
-            case, solver.scales, 256, 128, torch.Generator().manual_seed(0), torch.float64, None
-        )
-        losses.append(float(solver.loss(colloc)[0].detach()))
+    losses = losses_on_the_same_points(problem, named)
     assert losses[0] == pytest.approx(losses[1], rel=1e-12)
     with pytest.raises(ConfigError, match="it has: 1, 2, 3, 4"):
         load_case(ring_case(file="ring_tri_tags.xdmf", conditions=[{"boundary": 7, "pressure": 1}]), [MESHES])

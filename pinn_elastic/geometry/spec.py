@@ -44,11 +44,9 @@ def number(value: Any, key: str, parameters: Mapping[str, float]) -> float:
     return float(expression(torch.zeros(1, 0, dtype=torch.float64))[0])
 
 
-def point(value: Any, key: str, dim: int | None, parameters: Mapping[str, float]) -> tuple[float, ...]:
-    sizes = (dim,) if dim else (2, 3)
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) not in sizes:
-        wanted = " or ".join(str(s) for s in sizes)
-        raise ConfigError(key, value, f"must be a list of {wanted} numbers")
+def point(value: Any, key: str, dim: int, parameters: Mapping[str, float]) -> tuple[float, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != dim:
+        raise ConfigError(key, value, f"must be a list of {dim} numbers")
     return tuple(number(v, f"{key}[{i}]", parameters) for i, v in enumerate(value))
 
 

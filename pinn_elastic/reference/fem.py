@@ -130,6 +130,8 @@ SOURCE_TYPES = {
     "hexahedron": ("MeshHex1", "ElementHex2"),
 }
 HEX_CORNERS = [6, 2, 5, 7, 1, 3, 4, 0]
+# meshio's edge order of the second-order simplices' extra nodes (by node count)
+EDGE_NODES = {6: [(0, 1), (1, 2), (2, 0)], 10: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
 
 
 @dataclass
@@ -156,21 +158,15 @@ def _node_readout(fe_mesh, cells: np.ndarray, vertex_of: np.ndarray, corners: in
     pairs = [(a, b) for a in range(corners) for b in range(a + 1, corners)] if second_order else []
     reference = np.concatenate([ref, *[(ref[:, [a]] + ref[:, [b]]) / 2 for a, b in pairs]], 1)
     t = np.asarray(fe_mesh.t)  # (corners, K) scikit-fem vertex indices
-    k = np.arange(len(cells))
     # local corner c of the user's cell sits at scikit-fem row row[:, c]
     row = np.stack([np.argmax(t == vertex_of[cells[:, c]][None, :], axis=0) for c in range(corners)], 1)
     at = [row[:, c] for c in range(corners)]
-    for a, b in _EDGE_NODES.get(cells.shape[1], []):
-        lo, hi = np.minimum(row[:, a], row[:, b]), np.maximum(row[:, a], row[:, b])
-        index = {pair: corners + i for i, pair in enumerate(pairs)}
-        at.append(np.array([index[(int(x), int(y))] for x, y in zip(lo, hi)]))
-    at = np.stack(at, 1)
-    cell = np.repeat(k[:, None], cells.shape[1], 1)
-    return reference, cell.ravel(), at.ravel()
-
-
-# meshio's edge order of the second-order simplices' extra nodes (by node count)
-_EDGE_NODES = {6: [(0, 1), (1, 2), (2, 0)], 10: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
+    midpoint = -np.ones((corners, corners), dtype=np.int64)  # reference column of pair (a, b)
+    for i, (a, b) in enumerate(pairs):
+        midpoint[a, b] = midpoint[b, a] = corners + i
+    at += [midpoint[row[:, a], row[:, b]] for a, b in EDGE_NODES.get(cells.shape[1], [])]
+    cell = np.repeat(np.arange(len(cells))[:, None], cells.shape[1], 1)
+    return reference, cell.ravel(), np.stack(at, 1).ravel()
 
 
 def _from_source(skfem, problem: Problem, mesh: EvaluationMesh) -> _Discretisation:
