@@ -38,15 +38,9 @@ from pinn_elastic.case_loader import load_case
 from pinn_elastic.scaling import characteristic_scales
 
 
-def build_model(n_interior: int, n_boundary: int, seed: int):
-    import deepxde as dde
-
-    dde.config.set_random_seed(seed)
-    dde.config.set_default_float("float32")
-    problem, params = load_case({"name": "cantilever"})
-    scales = characteristic_scales(problem, torch.Generator().manual_seed(0))
-    material = problem.material
-    lam, mu = (c / scales.modulus for c in material.lame(2))
+def cantilever_problem(dde, problem, params, scales, lame):
+    """DeepXDE's geometry, PDE and boundary conditions for the cantilever in nondimensional units;
+    ``lame()`` gives the (possibly trainable) nondimensional ``(lambda, mu)`` at each call."""
     L, D, P = params.length / scales.length, params.height / scales.length, params.load / scales.stress
     inertia = D**3 / 12
 
@@ -57,6 +51,7 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
     geom = dde.geometry.Rectangle([0.0, -D / 2], [L, D / 2])
 
     def stresses(x, u):
+        lam, mu = lame()
         ux_x = dde.grad.jacobian(u, x, i=0, j=0)
         ux_y = dde.grad.jacobian(u, x, i=0, j=1)
         uy_x = dde.grad.jacobian(u, x, i=1, j=0)
@@ -65,6 +60,7 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         return lam * div + 2 * mu * ux_x, lam * div + 2 * mu * uy_y, mu * (ux_y + uy_x)
 
     def pde(x, u):
+        lam, mu = lame()
         h = {
             (c, i, j): dde.grad.hessian(u, x, component=c, i=i, j=j)
             for c in range(2)
@@ -100,6 +96,19 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         dde.icbc.OperatorBC(geom, lambda x, u, X: stresses(x, u)[1], on_top_or_bottom),
         dde.icbc.OperatorBC(geom, lambda x, u, X: stresses(x, u)[2], on_top_or_bottom),
     ]
+    return geom, pde, bcs
+
+
+def build_model(n_interior: int, n_boundary: int, seed: int):
+    import deepxde as dde
+
+    dde.config.set_random_seed(seed)
+    dde.config.set_default_float("float32")
+    problem, params = load_case({"name": "cantilever"})
+    scales = characteristic_scales(problem, torch.Generator().manual_seed(0))
+    material = problem.material
+    lam, mu = (c / scales.modulus for c in material.lame(2))
+    geom, pde, bcs = cantilever_problem(dde, problem, params, scales, lambda: (lam, mu))
     data = dde.data.PDE(
         geom, pde, bcs, num_domain=n_interior, num_boundary=n_boundary, train_distribution="pseudo"
     )
@@ -111,7 +120,7 @@ def build_model(n_interior: int, n_boundary: int, seed: int):
         4096, torch.Generator().manual_seed(2024), torch.float64
     )
     monitor_x = (monitor_points / scales.length).numpy()
-    reference = exact_hat(monitor_x)
+    reference = (problem.exact_displacement(monitor_points) / scales.displacement).numpy()
 
     def rel_l2() -> float:
         predicted = model.predict(monitor_x.astype(np.float32)).astype(np.float64)

@@ -27,6 +27,7 @@ class BoundaryTerm:
     rows: slice
     components: tuple[int, ...]
     target: Tensor  # (n, len(components))
+    scale: Tensor | None = None  # (n, len(components)): per-row weights (measurements' 1/std)
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Collocation:
     terms: list[BoundaryTerm]
     interior_constraint: tuple[Jet, Jet] | None = None  # (lift, phi) jets with Hessians
     boundary_constraint: tuple[Jet, Jet] | None = None  # (lift, phi) jets, gradients only
+    # inverse.field=E: (m at interior points (N,), grad g there (N, d), m at boundary points (M,))
+    modulus: tuple[Tensor, Tensor, Tensor] | None = None
 
     def to(self, *args, **kwargs) -> Collocation:
         """``Tensor.to`` (device and/or dtype) applied to every tensor and jet."""
@@ -55,9 +58,10 @@ class Collocation:
             body_force=move(self.body_force),
             boundary=move(self.boundary),
             normals=move(self.normals),
-            terms=[replace(t, target=move(t.target)) for t in self.terms],
+            terms=[replace(t, target=move(t.target), scale=move(t.scale)) for t in self.terms],
             interior_constraint=move(self.interior_constraint),
             boundary_constraint=move(self.boundary_constraint),
+            modulus=move(self.modulus),
         )
 
 
@@ -137,3 +141,34 @@ def sample_collocation(
                         )
             setattr(colloc, f"{where}_constraint", tuple(j.to(dtype) for j in jets))
     return colloc
+
+
+def _cat_jets(a: Jet, b: Jet) -> Jet:
+    hess = None if a.hess is None or b.hess is None else torch.cat([a.hess, b.hess])
+    return Jet(torch.cat([a.value, b.value]), torch.cat([a.grad, b.grad]), hess)
+
+
+def with_term(
+    colloc: Collocation,
+    name: str,
+    points: Tensor,
+    target: Tensor,
+    scale: Tensor | None,
+    constraint: tuple[Jet, Jet] | None,
+) -> Collocation:
+    """``colloc`` with one more displacement term on extra points (appended to the boundary
+    rows, normals zero): measured displacements, with the constraint jets at those points."""
+    start = len(colloc.boundary)
+    dim = points.shape[1]
+    rows = slice(start, start + len(points))
+    term = BoundaryTerm(name, "displacement", rows, tuple(range(dim)), target, scale)
+    boundary_constraint = colloc.boundary_constraint
+    if boundary_constraint is not None and constraint is not None:
+        boundary_constraint = tuple(_cat_jets(a, b) for a, b in zip(boundary_constraint, constraint))
+    return replace(
+        colloc,
+        boundary=torch.cat([colloc.boundary, points]),
+        normals=torch.cat([colloc.normals, torch.zeros_like(points)]),
+        terms=[*colloc.terms, term],
+        boundary_constraint=boundary_constraint,
+    )

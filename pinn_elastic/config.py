@@ -20,6 +20,7 @@ from .activations import ACTIVATIONS
 from .errors import (
     ConfigError,
     require_choice,
+    require_finite,
     require_non_negative,
     require_positive,
 )
@@ -113,12 +114,74 @@ class OutputConfig:
             raise ConfigError("output.resolution", self.resolution, "must be an integer >= 3")
 
 
+UNKNOWNS = ("E", "nu", "lam", "mu")  # lam/mu are the 3D Lame parameters, even for a 2D body
+FIELDS = ("E",)  # inverse.field: a modulus field E(x) (nu stays a constant)
+
+
+@dataclass
+class MaterialValues:
+    """Some of ``E, nu, lam, mu`` (``inverse.start.E=1500``): the unset ones are None."""
+
+    E: float | None = None
+    nu: float | None = None
+    lam: float | None = None
+    mu: float | None = None
+
+    def given(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in UNKNOWNS if getattr(self, name) is not None}
+
+
+@dataclass
+class InverseConfig:
+    """Material identification from measured displacements (:mod:`pinn_elastic.inverse`)."""
+
+    data: str | None = None  # CSV (x,y[,z],ux,uy[,uz][,sx,sy[,sz]]) or VTU; the case's units
+    array: str = "displacement"  # the VTU point array that holds the measured displacement
+    unknowns: list[str] = field(default_factory=list)  # any of E, nu or of lam, mu
+    start: MaterialValues = field(default_factory=MaterialValues)  # start values (default: the case's)
+    truth: MaterialValues = field(default_factory=MaterialValues)  # true values, for the report only
+    # E: Young's modulus as a field E(x), a second small network (last: the name shadows dataclasses.field)
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in self.unknowns:
+            require_choice("inverse.unknowns", name, UNKNOWNS)
+        if len(set(self.unknowns)) != len(self.unknowns):
+            raise ConfigError("inverse.unknowns", list(self.unknowns), "names an unknown twice")
+        if {"E", "nu"} & set(self.unknowns) and {"lam", "mu"} & set(self.unknowns):
+            raise ConfigError(
+                "inverse.unknowns", list(self.unknowns), "mixes E/nu with lam/mu; pick one pair"
+            )
+        if self.field is not None:
+            require_choice("inverse.field", self.field, FIELDS)
+            if set(self.unknowns) - {"nu"}:
+                allowed = "with inverse.field=E only nu may be a constant unknown"
+                raise ConfigError("inverse.unknowns", list(self.unknowns), allowed)
+        if self.active and not self.data:
+            raise ConfigError("inverse.data", None, "an inverse run needs measured data (inverse.data=FILE)")
+        if self.data and not self.active:
+            raise ConfigError(
+                "inverse.unknowns", [], "inverse.data needs at least one unknown (inverse.unknowns=[E,nu])"
+            )
+        for group in ("start", "truth"):
+            for name, value in getattr(self, group).given().items():
+                if name not in self.unknowns:
+                    allowed = "is not an unknown; unknowns: " + (", ".join(self.unknowns) or "none")
+                    raise ConfigError(f"inverse.{group}.{name}", value, allowed)
+                require_finite(f"inverse.{group}.{name}", value)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.unknowns) or self.field is not None
+
+
 @dataclass
 class Config:
     case: dict[str, Any] = field(default_factory=dict)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    inverse: InverseConfig = field(default_factory=InverseConfig)
     seed: int = 0
     device: str = "auto"
     dtype: str = "float64"

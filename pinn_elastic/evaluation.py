@@ -47,23 +47,32 @@ def fields_from(grad_u: Tensor, displacement: Tensor, material: Material) -> Fie
 def predict(
     field: DisplacementField, scales: Scales, material: Material, points: np.ndarray, chunk: int = 8192
 ) -> Fields:
-    """The trained field at physical ``points (M, d)``, in physical units."""
+    """The trained field at physical ``points (M, d)``, in physical units. With a modulus field
+    (``field.modulus``, an inverse run's ``E(x)``; ``material`` is then at its reference ``E_0``),
+    the stresses are the reference ones times ``E(x) / E_0``."""
     parameter = next(field.parameters())
-    values, grads = [], []
+    modulus = getattr(field, "modulus", None)
+    values, grads, factors = [], [], []
     for start in range(0, len(points), chunk):
         x = torch.from_numpy(points[start : start + chunk]).to(parameter)
         jet = field.evaluate(scales.to_unit(x))
         values.append(jet.value.double().cpu() * scales.displacement)
         grads.append(jet.grad.double().cpu() * (scales.displacement / scales.length))
-    return fields_from(torch.cat(grads), torch.cat(values), material)
+        if modulus is not None:
+            factors.append(modulus.relative(scales.to_unit(x)).double().cpu())
+    fields = fields_from(torch.cat(grads), torch.cat(values), material)
+    if modulus is not None:
+        fields.stress *= torch.cat(factors).numpy()[:, None, None]
+    return fields
 
 
 def exact(problem: Problem, points: np.ndarray) -> Fields:
-    """The case's exact solution at ``points``; stresses by autograd through Hooke's law."""
+    """The case's exact solution at ``points``; stresses by autograd through Hooke's law (of the
+    material the exact field belongs to: an inverse run's true one)."""
     jet = autograd_jet(
         problem.exact_displacement, torch.from_numpy(points), hessian=False, create_graph=False
     )
-    return fields_from(jet.grad, jet.value, problem.material)
+    return fields_from(jet.grad, jet.value, problem.exact_material or problem.material)
 
 
 def relative_l2(approx: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> float:

@@ -3,7 +3,9 @@ r"""Named residuals and loss terms, all nondimensional.
 * ``navier``: at interior points,
   :math:`\hat\mu\hat\Delta\hat u + (\hat\lambda+\hat\mu)\hat\nabla(\hat\nabla\cdot\hat u) + \hat f`;
 * ``displacement_<boundary>``: :math:`\hat u_i - \hat g_i` for the prescribed components;
-* ``traction_<boundary>``: :math:`(\hat\sigma(\hat u)\,n)_i - \hat t_i`.
+* ``traction_<boundary>``: :math:`(\hat\sigma(\hat u)\,n)_i - \hat t_i`;
+* ``data``: :math:`(\hat u_i - \hat d_i)\,s_i` at measurement points, ``s`` the relative
+  weights from the measurements' standard deviations (:mod:`pinn_elastic.inverse`).
 
 Each term is the mean square of its residual; the loss is their weighted sum. Every residual
 is affine in the field, which :mod:`pinn_elastic.lstsq` exploits.
@@ -27,7 +29,16 @@ def residuals(
     residuals, used to assemble least-squares systems from basis functions.
     """
     body_force = colloc.body_force if with_data else None
-    out = {"navier": navier_residual(interior.hess, lam, mu, body_force).flatten(-2)}
+    if colloc.modulus is None:
+        navier = navier_residual(interior.hess, lam, mu, body_force)
+    else:  # a modulus field m = exp(g): m (div sigma_0 + sigma_0 grad g) + f
+        m, grad_g, _ = colloc.modulus
+        sigma = stress(interior.grad, lam, mu)
+        navier = m[:, None] * (
+            navier_residual(interior.hess, lam, mu, None) + (sigma * grad_g[:, None, :]).sum(-1)
+        )
+        navier = navier if body_force is None else navier + body_force
+    out = {"navier": navier.flatten(-2)}
     for term in colloc.terms:
         comps = list(term.components)
         if term.kind == "displacement":
@@ -35,7 +46,12 @@ def residuals(
         else:
             sigma = stress(boundary.grad[..., term.rows, :, :], lam, mu)
             value = traction(sigma, colloc.normals[term.rows])[..., comps]
-        out[term.name] = (value - term.target if with_data else value).flatten(-2)
+            if colloc.modulus is not None:
+                value = colloc.modulus[2][term.rows, None] * value
+        value = value - term.target if with_data else value
+        if term.scale is not None:
+            value = value * term.scale
+        out[term.name] = value.flatten(-2)
     return out
 
 

@@ -76,6 +76,22 @@ def _navier_columns(h: Jet, phi: Jet | None, lam: float, mu: float) -> Tensor:
     return torch.cat(blocks, -1)
 
 
+def _graded_columns(h: Jet, phi: Jet | None, lam: float, mu: float, grad_g: Tensor) -> Tensor:
+    r""":math:`\sigma_0(v)\nabla g` of every basis function, ``(N, dim, dim * K)``: for
+    :math:`v = w e_i`, component ``c`` is :math:`\lambda\,\partial_i w\,g_{,c} + \mu(\delta_{ci}
+    \nabla w\cdot\nabla g + \partial_c w\,g_{,i})` (a modulus field, :mod:`pinn_elastic.inverse.field`)."""
+    dim = h.grad.shape[-1]
+    blocks = []
+    for i in range(dim):
+        f = _factor(phi, i, h.grad, hessian=False)
+        grad_w = f.value[:, None, None] * h.grad + h.value[..., None] * f.grad[:, None, :]  # (N, K, d)
+        block = lam * grad_w[..., i][:, None, :] * grad_g[:, :, None]  # (N, dim_c, K)
+        block = block + mu * grad_w.transpose(1, 2) * grad_g[:, i, None, None]
+        block[:, i] += mu * (grad_w * grad_g[:, None, :]).sum(-1)
+        blocks.append(block)
+    return torch.cat(blocks, -1)
+
+
 def _boundary_columns(h: Jet, phi: Jet | None, colloc: Collocation, lam: float, mu: float) -> list[Tensor]:
     """Rows of every boundary term for every basis function, each ``(rows, dim * K)``."""
     dim = h.grad.shape[-1]
@@ -97,7 +113,12 @@ def _boundary_columns(h: Jet, phi: Jet | None, colloc: Collocation, lam: float, 
                         column = column + mu * (g * n).sum(-1)
                 per_basis.append(column)
             rows.append(torch.cat(per_basis, -1))  # (n_rows, dim * K)
-        out.append(torch.stack(rows, 1).reshape(-1, rows[0].shape[-1]))  # row order (point, component)
+        block = torch.stack(rows, 1)  # (n_rows, components, dim * K)
+        if colloc.modulus is not None and term.kind == "traction":
+            block = block * colloc.modulus[2][term.rows, None, None].to(block.dtype)
+        if term.scale is not None:
+            block = block * term.scale[..., None].to(block.dtype)
+        out.append(block.reshape(-1, rows[0].shape[-1]))  # row order (point, component)
     return out
 
 
@@ -133,7 +154,11 @@ def assemble(
     else:
         lift_int, phi_int = _zero_jet(colloc.interior, dim, True), None
         lift_bnd, phi_bnd = _zero_jet(colloc.boundary, dim, False), None
-    blocks = [_navier_columns(feats_int, phi_int, lam, mu).reshape(-1, dim * feats_int.value.shape[1])]
+    navier = _navier_columns(feats_int, phi_int, lam, mu)
+    if colloc.modulus is not None:
+        m, grad_g, _ = colloc.modulus
+        navier = m[:, None, None] * (navier + _graded_columns(feats_int, phi_int, lam, mu, grad_g))
+    blocks = [navier.reshape(-1, dim * feats_int.value.shape[1])]
     blocks += _boundary_columns(feats_bnd, phi_bnd, colloc, lam, mu)
     offset_r = residuals(lift_int, lift_bnd, colloc, lam, mu, with_data=True)
     columns, rhs = [], []

@@ -52,9 +52,13 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     train_start = time.perf_counter()
     history = solver.train()
     train_seconds = time.perf_counter() - train_start
+    inverse_metrics = _identify(solver, history) if solver.unknowns is not None else {}
     polish_metrics: dict[str, Any] = {"polish_applied": False}
     error_estimate, report = None, None
-    if config.train.polish:
+    graded = solver.modulus is not None  # the polishes and the estimate assume one material
+    if graded:
+        log.info("inverse.field=E: no polish, energy polish or error estimate (they assume one material)")
+    if config.train.polish and not graded:
         report = solver.polish()
         polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
         log.info(
@@ -68,7 +72,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         )
         if report.applied:
             error_estimate = report.estimate
-    if solver.energy_polish_wanted(report if config.train.polish else None):
+    if not graded and solver.energy_polish_wanted(report if config.train.polish else None):
         ritz = solver.energy_polish()
         polish_metrics.update({f"energy_polish_{k}": v for k, v in asdict(ritz).items()})
         log.info(
@@ -81,7 +85,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         if ritz.applied:
             error_estimate = ritz.estimate
     estimate_start = time.perf_counter()
-    if error_estimate is None:
+    if error_estimate is None and not graded:
         error_estimate = solver.error_estimate()
     estimate_seconds = time.perf_counter() - estimate_start
 
@@ -90,7 +94,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     rounding = _round_off(solver, mesh, pinn)
     if rounding is not None:
         metrics["round_off"] = rounding  # the exported fields' own precision (float32 runs)
-        error_estimate = max(error_estimate, rounding)
+        error_estimate = rounding if error_estimate is None else max(error_estimate, rounding)
     fem = None
     if config.reference == "fem":
         fem, fem_metrics = _fem_reference(problem, mesh, pinn, reference)
@@ -99,6 +103,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         **metrics,
         "error_estimate": error_estimate,
         "error_estimate_seconds": estimate_seconds,
+        **inverse_metrics,
         **polish_metrics,
         "setup_seconds": train_start - wall,
         "train_seconds": train_seconds,
@@ -122,8 +127,19 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         "evaluation_cells": len(mesh.cells),
     }
     output_dir.mkdir(parents=True, exist_ok=True)
+    modulus = None
+    if solver.modulus is not None:
+        modulus = _modulus_at(solver, mesh.points)
+        weights = nodal_weights(mesh)
+        metrics["identified_E_field"] = {
+            "min": float(modulus.min()),
+            "max": float(modulus.max()),
+            "mean": float((weights * modulus).sum() / weights.sum()),
+        }
     if config.output.vtu:
         data = point_data(pinn, reference)
+        if modulus is not None:
+            data["youngs_modulus"] = modulus
         if fem is not None:
             data["displacement_fem"] = as_3d(fem.displacement)
             data["stress_fem"] = symmetric_components(fem.stress)
@@ -135,6 +151,63 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     write_text(output_dir / "metrics.json", json.dumps(_jsonable(metrics), indent=2) + "\n")
     log.info("results:\n%s", format_metrics(metrics))
     return metrics
+
+
+def _identify(solver: Solver, history: History) -> dict[str, Any]:
+    """The final identification of an inverse run, as metrics (the truth's errors where known,
+    and the seconds of training until each unknown first came within 1 % of it)."""
+    if solver.modulus is not None:
+        values = solver.unknowns.values()
+        solver.set_material(solver.unknowns.material())
+        return {
+            "identified": values,
+            "identified_field": "E (the point array youngs_modulus of fields.vtu)",
+            "identified_std_method": "not available with inverse.field=E",
+            "data_points": len(solver.data[0].points),
+        }
+    start = time.perf_counter()
+    result = solver.identify()
+    scale = solver.scales.displacement
+    metrics: dict[str, Any] = {
+        "identified": result.identified,
+        "identified_std": result.std,
+        "identified_std_noise": result.std_noise,
+        "identified_model_spread": result.model_spread,
+        "identified_std_method": result.std_method,
+        "identify_iterations": result.iterations,
+        "identify_seconds": time.perf_counter() - start,
+        "data_points": len(solver.data[0].points),
+        "data_rms_misfit": result.data_rms_misfit * scale,
+    }
+    if solver.data[0].has_std:
+        metrics["data_chi2_per_dof"] = result.chi2 / result.dof
+    if solver.truth:
+        metrics["identified_truth"] = dict(solver.truth)
+        metrics["seconds_to_within_1pct"] = {
+            k: next(
+                (
+                    t
+                    for t, v in zip(history.traced_seconds, history.traced[k])
+                    if abs(v - truth) <= 0.01 * abs(truth)
+                ),
+                None,
+            )
+            for k, truth in solver.truth.items()
+        }
+        metrics["identified_rel_error"] = {
+            k: abs(result.identified[k] / v - 1) if v else abs(result.identified[k])
+            for k, v in solver.truth.items()
+        }
+    found = ", ".join(f"{k} = {v:.6g} +- {result.std[k]:.2g}" for k, v in result.identified.items())
+    log.info("identified (1 sigma): %s after %d Gauss-Newton iterations", found, result.iterations)
+    return metrics
+
+
+def _modulus_at(solver: Solver, points: np.ndarray) -> np.ndarray:
+    """An inverse run's modulus field ``E(x)`` at physical points, in the case's units."""
+    parameter = next(solver.modulus.parameters())
+    x = solver.scales.to_unit(torch.from_numpy(points).to(parameter))
+    return solver.modulus.relative(x).double().cpu().numpy() * solver.problem.material.E
 
 
 def _round_off(solver: Solver, mesh: EvaluationMesh, pinn: Fields) -> float | None:
@@ -192,6 +265,23 @@ def _plots(
     from .plots import plot_fields, plot_history, plot_line
 
     plot_history(history, out / "loss.png")
+    if solver.modulus is not None and solver.problem.dim == 2:
+        unit = _unit(solver.problem.stress_unit, "stress")
+        plot_fields(
+            mesh.points,
+            mesh.cells,
+            {f"identified E(x) {unit}": _modulus_at(solver, mesh.points)},
+            (
+                f"x {_unit(solver.problem.length_unit, 'length')}",
+                f"y {_unit(solver.problem.length_unit, 'length')}",
+            ),
+            out / "youngs_modulus.png",
+        )
+    if history.traced:
+        from .plots import plot_unknowns
+
+        truth = solver.truth
+        plot_unknowns(history, solver.unknowns.values(), truth, out / "identified.png")
     problem = solver.problem
     length, stress = _unit(problem.length_unit, "length"), _unit(problem.stress_unit, "stress")
     if problem.dim == 2:

@@ -36,6 +36,25 @@ def plot_history(history: History, path: Path) -> None:
     _save(fig, path)
 
 
+def plot_unknowns(history: History, final: dict[str, float], truth: dict[str, float], path: Path) -> None:
+    """Each unknown of an inverse run against the training step, with the identified value
+    (after the final Gauss-Newton) and, where known, the truth."""
+    names = list(history.traced)
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.6 * len(names)), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        ax.plot(history.traced_step, history.traced[name], "k-", lw=1.5, label="training")
+        ax.axhline(final[name], color="tab:blue", ls="--", lw=1, label=f"identified {final[name]:.6g}")
+        if name in truth:
+            ax.axhline(truth[name], color="tab:green", ls=":", lw=1.5, label=f"truth {truth[name]:.6g}")
+        if history.lbfgs_start is not None:
+            ax.axvline(history.lbfgs_start, color="gray", ls="--", lw=0.8)
+        ax.set_ylabel(name)
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    _save(fig, path)
+
+
 def deformation_factor(points: np.ndarray, displacement: np.ndarray) -> float:
     """A round magnification that makes the largest displacement 8 % of the body's size."""
     largest = float(np.linalg.norm(displacement, axis=1).max())

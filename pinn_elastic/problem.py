@@ -125,6 +125,7 @@ class Problem:
     description: str = ""
     length_unit: str = ""  # for labels only, e.g. "m" or "mm"; the numbers are the case's own
     stress_unit: str = ""  # e.g. "Pa" or "MPa"
+    exact_material: Material | None = None  # the exact field's material, where not ``material``
     _free: tuple[Traction, ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:

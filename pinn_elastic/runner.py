@@ -15,17 +15,29 @@ import torch
 
 from . import energy
 from .case_loader import load_case
-from .collocation import Collocation, sample_collocation
+from .collocation import Collocation, sample_collocation, with_term
 from .compiling import maybe_compile
 from .config import Config
 from .constraints import HardConstraints
 from .derivatives import Jet
+from .errors import ConfigError
 from .estimate import enriched_error_estimate
 from .evaluation import Fields, error_metrics, exact, predict, probe_value
 from .field import DisplacementField
 from .geometry import EvaluationMesh, nodal_weights
+from .inverse import Identification, MaterialUnknowns, ProfileModel, identify, read_measurements
+from .inverse.field import ModulusField
+from .inverse.setup import (
+    case_at,
+    data_path,
+    data_rows,
+    material_dependent_supports,
+    material_with,
+    true_material,
+)
 from .losses import loss_terms, residuals, total_loss
 from .lstsq import assemble, fit_output_layer, set_output_layer, solve
+from .materials import Material
 from .models import MLP
 from .monitor import DisplacementErrorMonitor
 from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
@@ -38,6 +50,7 @@ log = logging.getLogger(__name__)
 
 ESTIMATE_SEED_OFFSET = 104729  # the error estimate's points are drawn apart from the training points
 ENERGY_SEED = 7919  # the energy polish's Sobol scrambles
+IDENTIFY_SEED = 15485863  # the final identification's points
 STRONG_FORM_MET = 1e-8  # polish hold-out loss relative to the lift's: the point-wise fit succeeded
 STRONG_FORM_MISSED = 1e-3  # ... and above this the point-wise fit failed: try the Ritz fit anywhere
 
@@ -72,19 +85,33 @@ class PhysicsLoss:
         solve_head: bool,
         compile: bool = False,
         ridge: float = 0.0,
+        unknowns: MaterialUnknowns | None = None,
+        modulus: ModulusField | None = None,
     ) -> None:
         self.field, self.lam, self.mu, self.weights = field, lam, mu, weights
-        self.solve_head, self.ridge = solve_head, ridge
+        self.solve_head, self.ridge, self.unknowns, self.modulus = solve_head, ridge, unknowns, modulus
         self._features = maybe_compile(self._feature_parts, "the feature sweep", compile)
         self._head_terms = maybe_compile(self._terms_from_features, "the residuals", compile)
         self._plain_terms = maybe_compile(self._terms, "the loss", compile)
 
     def __call__(self, colloc: Collocation) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if self.unknowns is not None:  # an inverse run: the constants are trained with the network
+            self.lam, self.mu = self.unknowns.lame_hat()
+        if self.modulus is not None:  # inverse.field=E: the modulus field's factors at the points
+            m, grad_g = self.modulus.factors(colloc.interior)
+            m_boundary, _ = self.modulus.factors(colloc.boundary)
+            colloc = replace(colloc, modulus=(m, grad_g, m_boundary))
         if self.solve_head:
             parts = self._features(colloc)
             f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
             with torch.no_grad():
-                A, b = assemble(f_int.detach(), f_bnd.detach(), colloc, self.lam, self.mu, self.weights)
+                lam, mu = (float(torch.as_tensor(v).detach()) for v in (self.lam, self.mu))
+                fixed = (
+                    colloc
+                    if colloc.modulus is None
+                    else replace(colloc, modulus=tuple(t.detach() for t in colloc.modulus))
+                )
+                A, b = assemble(f_int.detach(), f_bnd.detach(), fixed, lam, mu, self.weights)
                 theta = solve(A, b, self.ridge)
                 set_output_layer(self.field.network, theta)
             terms = self._head_terms(*parts, colloc)
@@ -128,6 +155,8 @@ class Solver:
         problem, scales, train_cfg = self.problem, self.scales, config.train
         probe = problem.geometry.sample_interior(4096, torch.Generator().manual_seed(0), torch.float64)
         self.constraints = HardConstraints(problem, scales, probe) if train_cfg.hard_bc else None
+        self.unknowns, self.data, self.truth = self._inverse_setup(base_dir)
+        problem = self.problem
         lo, hi = (
             scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds
         )
@@ -146,9 +175,13 @@ class Solver:
                 residual=m.residual,
                 init_variance=m.init_variance,
             )
-        self.field = DisplacementField(network, self.constraints, train_cfg.derivatives).to(
-            self.device, self.dtype
-        )
+        self.field = DisplacementField(network, self.constraints, train_cfg.derivatives)
+        if self.unknowns is not None:
+            self.field.material = self.unknowns  # trained, checkpointed and moved with the network
+        self.modulus = None
+        if config.inverse.field is not None:
+            self.modulus = self.field.modulus = ModulusField(problem.dim, lo, hi)
+        self.field.to(self.device, self.dtype)
         lam, mu = problem.material.lame(problem.dim)
         self.lam_hat, self.mu_hat = lam / scales.modulus, mu / scales.modulus
         self.loss = PhysicsLoss(
@@ -157,8 +190,10 @@ class Solver:
             self.mu_hat,
             dict(train_cfg.loss_weights),
             train_cfg.output_layer == "solve",
-            compile=train_cfg.compile and train_cfg.derivatives == "forward",
+            compile=train_cfg.compile and train_cfg.derivatives == "forward" and self.unknowns is None,
             ridge=train_cfg.head_ridge,
+            unknowns=self.unknowns,
+            modulus=self.modulus,
         )
         if train_cfg.compile and train_cfg.derivatives != "forward":
             log.warning("train.compile=true applies to train.derivatives=forward; nested autograd runs eager")
@@ -167,6 +202,70 @@ class Solver:
             DisplacementErrorMonitor(self.field, problem, scales)
             if problem.exact_displacement is not None
             else None
+        )
+
+    def _inverse_setup(self, base_dir) -> tuple[MaterialUnknowns | None, tuple | None, dict[str, float]]:
+        """An inverse run's unknowns (from ``inverse.start``, else the case's values) and data
+        rows. The case's exact field is replaced by the one at the true material (where the
+        data file or ``inverse.truth`` gives it) or dropped: the case's own ``E`` and ``nu``
+        are not known to be the truth."""
+        inv = self.config.inverse
+        if not inv.active:
+            return None, None, {}
+        bases = [Path(b) for b in base_dir] if isinstance(base_dir, (list, tuple)) else []
+        if isinstance(base_dir, (str, Path)):
+            bases = [Path(base_dir)]
+        measurements = read_measurements(data_path(inv.data, bases), self.problem.geometry, inv.array)
+        truth = {k: v for k, v in measurements.truth.items() if k in inv.unknowns}
+        truth.update(inv.truth.given())
+        material = self.problem.material
+        # a modulus field's truth is a field: the case's exact field (homogeneous) is not it
+        truth_material = None if inv.field else true_material(material, inv.unknowns, truth)
+        self._check_supports(material, truth_material, base_dir)
+        exact_field = None
+        if truth_material is not None and self.problem.exact_displacement is not None:
+            try:
+                at_truth = load_case(case_at(self.config.case, truth_material), base_dir)[0]
+                exact_field = at_truth.exact_displacement
+            except ConfigError:  # a case without plain E and nu parameters: nothing to compare
+                exact_field = None
+        self.problem = replace(self.problem, exact_displacement=exact_field, exact_material=truth_material)
+        start = material_with(material, inv.start.given(), "inverse.start")
+        unknowns = MaterialUnknowns(start, tuple(inv.unknowns), self.problem.dim, self.scales.modulus)
+        rows, relative = data_rows(measurements, self.scales, self.constraints, torch.float64)
+        log.info(
+            "inverse: %d measured points from %s; unknowns %s from %s",
+            len(measurements),
+            measurements.source,
+            ", ".join(inv.unknowns),
+            ", ".join(f"{k}={v:.6g}" for k, v in unknowns.values().items()),
+        )
+        return unknowns, (rows, relative), truth
+
+    def _check_supports(self, material, truth_material, base_dir) -> None:
+        """A prescribed displacement computed from the case's own material (the cantilever's
+        exact support) is right only if that material is the data's: refuse a known mismatch."""
+        probe = Material(material.E * 1.37, 0.5 * material.nu + 0.1, material.plane)
+        try:
+            other = load_case(case_at(self.config.case, probe), base_dir)[0]
+        except ConfigError:
+            return
+        names = material_dependent_supports(self.problem, other)
+        if not names:
+            return
+        where = ", ".join(repr(n) for n in names)
+        if truth_material is not None and (truth_material.E, truth_material.nu) != (material.E, material.nu):
+            raise ConfigError(
+                "case",
+                None,
+                f"boundary {where} prescribes a displacement computed from the case's E and nu, which are "
+                f"not the data's (E={truth_material.E:.6g}, nu={truth_material.nu:.6g}); set the case's "
+                "E and nu to the data's and the unknowns' start with inverse.start",
+            )
+        log.warning(
+            "inverse: boundary %s prescribes a displacement computed from the case's E and nu; "
+            "they are taken as the measured support's material",
+            where,
         )
 
     def _check_weight_names(self) -> None:
@@ -184,23 +283,58 @@ class Solver:
         colloc = sample_collocation(
             self.problem, self.scales, 16, 16, torch.Generator().manual_seed(0), self.dtype, self.constraints
         )
-        return ["navier", *(t.name for t in colloc.terms)]
+        return ["navier", *(t.name for t in colloc.terms), *(["data"] if self.data is not None else [])]
 
     def sample(
-        self, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+        self,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        with_data: bool = False,
     ) -> Collocation:
-        """A training-size batch on the run's device, from the run's generator unless given."""
+        """A training-size batch on the run's device, from the run's generator unless given;
+        ``with_data`` appends an inverse run's measurements as the ``data`` term."""
         t = self.config.train
+        dtype = self.dtype if dtype is None else dtype
         colloc = sample_collocation(
             self.problem,
             self.scales,
             t.n_interior,
             t.n_boundary,
             self.generator if generator is None else generator,
-            self.dtype if dtype is None else dtype,
+            dtype,
             self.constraints,
         )
+        if with_data and self.data is not None:
+            rows, relative = self.data
+            scale = None if relative is None else relative.to(dtype)
+            constraint = None if rows.constraint is None else tuple(j.to(dtype) for j in rows.constraint)
+            colloc = with_term(
+                colloc, "data", rows.points.to(dtype), rows.targets.to(dtype), scale, constraint
+            )
         return colloc.to(self.device)
+
+    def identify(self) -> Identification:
+        """The final output-least-squares identification (:mod:`pinn_elastic.inverse.identify`)
+        on two sets of fresh points; the solver then continues with the identified material."""
+        rows, _ = self.data
+        network, unknowns = self.field.network.to("cpu"), self.unknowns.to("cpu")
+        models = []
+        for i in range(2):
+            generator = torch.Generator().manual_seed(self.config.seed + IDENTIFY_SEED + i)
+            colloc = self.sample(generator, torch.float64).to("cpu")
+            models.append(ProfileModel(network, colloc, rows, unknowns, self.loss.weights, self.loss.ridge))
+        result = identify(tuple(models), network)
+        self.field.to(self.device)
+        self.set_material(self.unknowns.material())
+        return result
+
+    def set_material(self, material) -> None:
+        """Continue (polish, evaluate) with ``material``: an inverse run's identified one."""
+        self.problem = replace(self.problem, material=material)
+        lam, mu = material.lame(self.problem.dim)
+        self.lam_hat, self.mu_hat = lam / self.scales.modulus, mu / self.scales.modulus
+        self.loss.unknowns = None
+        self.loss.lam, self.loss.mu = self.lam_hat, self.mu_hat
 
     def error_estimate(self) -> float:
         """Relative L2 displacement error estimated without the exact solution
@@ -263,14 +397,14 @@ class Solver:
         """Least-squares start (if any), Adam, then L-BFGS; ``mixed`` runs Adam in float32."""
         t = self.config.train
         start = time.perf_counter()
-        first = self.sample()
+        first = self.sample(with_data=True)
         if t.output_layer in ("solve", "init"):
             value = self.fit_head(first)
             log.info("output layer set by least squares: loss %.3e", value)
         batches = iter([first])
 
         def sample() -> Collocation:
-            return next(batches, None) or self.sample()
+            return next(batches, None) or self.sample(with_data=True)
 
         schedule = Schedule(
             adam_steps=t.adam_steps,
@@ -284,6 +418,8 @@ class Solver:
         head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
         params = [p for p in self.field.parameters() if p not in head]
         history = History(monitor=self.monitor)
+        if self.unknowns is not None:
+            history.tracer = self.unknowns.values
         if self.adam_dtype == self.dtype:
             return train(self.field, params, self.loss, sample, schedule, history, start)
         # mixed precision: module.to() converts the parameters in place, so params stay valid

@@ -41,6 +41,19 @@ class History:
     lbfgs_stop: str = "not run"
     monitored: dict[str, list[float]] = field(default_factory=dict)
     monitor: Monitor | None = None
+    tracer: Monitor | None = None  # cheap values read after every step (the unknowns of an inverse run)
+    traced_step: list[int] = field(default_factory=list)
+    traced_seconds: list[float] = field(default_factory=list)
+    traced: dict[str, list[float]] = field(default_factory=dict)
+    started: float | None = None  # perf_counter() at the start of training
+
+    def trace(self, step: int) -> None:
+        if self.tracer is None:
+            return
+        self.traced_step.append(step)
+        self.traced_seconds.append(time.perf_counter() - (self.started or time.perf_counter()))
+        for name, value in self.tracer().items():
+            self.traced.setdefault(name, []).append(value)
 
     def record(self, step: int, phase: str, loss: float, terms: dict[str, float], seconds: float) -> None:
         if self.monitor is not None:
@@ -120,9 +133,12 @@ def train(
     best.offer(float(first_loss.detach()))
     if history is None:
         history = History()
+    if history.started is None:
+        history.started = start
     if not history.step:
         elapsed = time.perf_counter() - start
         history.record(0, "start", float(first_loss.detach()), _floats(first_terms), elapsed)
+        history.trace(0)
     offset = history.step[-1]
 
     if schedule.adam_steps > 0:
@@ -140,6 +156,7 @@ def train(
             adam.step()
             decay.step()
             history.adam_steps_run = step
+            history.trace(offset + step)
             if step % schedule.log_every == 0 or step == schedule.adam_steps or step == 1:
                 value = float(loss.detach())
                 now = time.perf_counter()
@@ -231,6 +248,7 @@ def _run_lbfgs(
         terms = _floats(last_terms)
         elapsed = time.perf_counter() - start
         history.record(offset + done, "lbfgs", loss, terms, elapsed)
+        history.trace(offset + done)
         _log_line("lbfgs", done, schedule.lbfgs_steps, loss, terms, elapsed)
         if not finite:
             log.warning("non-finite loss in L-BFGS: restored the best state (loss %.3e)", best.loss)

@@ -218,8 +218,10 @@ def _on_evaluation_mesh(skfem, problem: Problem, mesh: EvaluationMesh) -> _Discr
     return _Discretisation(fe_mesh, element, facets, reference, cell, at)
 
 
-def solve_fem(problem: Problem, mesh: EvaluationMesh) -> FemSolution:
-    """Quadratic finite-element solution of ``problem`` at the nodes of ``mesh``."""
+def solve_fem(problem: Problem, mesh: EvaluationMesh, modulus=None) -> FemSolution:
+    """Quadratic finite-element solution of ``problem`` at the nodes of ``mesh``. ``modulus``
+    (optional) scales the material point-wise: a callable of physical points ``(N, d) -> (N,)``
+    giving ``E(x) / E`` (Poisson's ratio unchanged), evaluated at the quadrature points."""
     import time
 
     skfem = _skfem()
@@ -242,7 +244,11 @@ def solve_fem(problem: Problem, mesh: EvaluationMesh) -> FemSolution:
     @skfem.BilinearForm
     def stiffness(u, v, w):
         eu, ev = sym_grad(u), sym_grad(v)
-        return lam * trace(eu) * trace(ev) + 2 * mu * ddot(eu, ev)
+        density = lam * trace(eu) * trace(ev) + 2 * mu * ddot(eu, ev)
+        if modulus is None:
+            return density
+        x = w.x.reshape(dim, -1).T
+        return _torch_call(modulus, x).reshape(w.x.shape[1:]) * density
 
     K = stiffness.assemble(basis)
     f = np.zeros(basis.N)
