@@ -181,6 +181,7 @@ def _identify(solver: Solver, history: History) -> dict[str, Any]:
     }
     if solver.data[0].has_std:
         metrics["data_chi2_per_dof"] = result.chi2 / result.dof
+        metrics["data_model_floor"] = result.model_floor * scale
     if solver.truth:
         metrics["identified_truth"] = dict(solver.truth)
         metrics["seconds_to_within_1pct"] = {

@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 import meshio
 import numpy as np
@@ -13,13 +16,20 @@ import pytest
 import torch
 
 from pinn_elastic.case_loader import load_case
+from pinn_elastic.collocation import Collocation
+from pinn_elastic.derivatives import Jet, autograd_jet
 from pinn_elastic.errors import ConfigError
 from pinn_elastic.inverse import MaterialUnknowns, Measurements, ProfileModel, identify, read_measurements
+from pinn_elastic.inverse.field import ModulusField
 from pinn_elastic.inverse.sample import sample
 from pinn_elastic.inverse.setup import data_rows
+from pinn_elastic.losses import loss_terms, residuals, total_loss
+from pinn_elastic.lstsq import assemble, set_output_layer
 from pinn_elastic.materials import Material
+from pinn_elastic.mechanics import stress
 from pinn_elastic.pipeline import run
 from pinn_elastic.runner import Solver
+from pinn_elastic.taylor import feature_jet
 
 from .conftest import make_config
 
@@ -247,6 +257,18 @@ def test_reported_std_is_calibrated_and_grows_with_the_noise(trained):
                     covered[name] += abs(result.identified[name] - truth) <= 2 * result.std[name]
                 assert result.identified["E"] == pytest.approx(1000.0, rel=0.03)
     assert covered["E"] >= 17 and covered["nu"] >= 17, covered
+    # deviations stated 30x too small: a model floor widens them until chi2/dof = 1
+    rng = np.random.default_rng(99)
+    sigma = 0.01 * np.abs(u)
+    data = Measurements(x, u + sigma * rng.standard_normal(u.shape), sigma / 30, "understated")
+    rows, _ = data_rows(data, solver.scales, solver.constraints, torch.float64)
+    for model in models:
+        model.targets, model.row_weights, model.has_std = rows.targets, rows.weights, True
+    with torch.no_grad():
+        solver.unknowns.raw.copy_(start)
+    result = identify(tuple(models), copy.deepcopy(solver.field.network))
+    assert result.model_floor > 0 and result.chi2 / result.dof == pytest.approx(1.0, abs=0.05)
+    assert abs(result.identified["E"] - 1000.0) <= 3 * result.std["E"]
     for name in TRUTH:
         ratio = np.mean([s[name] for s in stds[0.02]]) / np.mean([s[name] for s in stds[0.01][:3]])
         assert 1.8 < ratio < 2.2, (name, ratio)
@@ -339,3 +361,130 @@ def test_sample_refuses_a_missing_array(tmp_path):
     _fields_vtu(tmp_path)
     with pytest.raises(ValueError, match="--array 'displacement_exact' is not in"):
         sample(tmp_path, 10, 0.0, seed=0, array="displacement_exact")
+
+
+# --- the modulus field ---------------------------------------------------------------------
+
+
+def _graded_colloc(solver, seed=0):
+    """A batch with a random (non-trivial) modulus field's factors attached."""
+    colloc = solver.sample(torch.Generator().manual_seed(seed), torch.float64, with_data=True)
+    field = ModulusField(2, -torch.ones(2), torch.ones(2)).double()
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in field.parameters():
+            p.normal_(0.0, 0.5)
+    m, grad_g = field.factors(colloc.interior)
+    m_boundary, _ = field.factors(colloc.boundary)
+    return replace(colloc, modulus=(m.detach(), grad_g.detach(), m_boundary.detach())), field
+
+
+def test_graded_residual_is_the_divergence_of_the_scaled_stress():
+    """m (div sigma_0 + sigma_0 grad g) against autograd of div(m sigma_0(u)) for a smooth u."""
+    field = ModulusField(2, -torch.ones(2), torch.ones(2)).double()
+    with torch.no_grad():
+        for p in field.parameters():
+            p.normal_(0.0, 0.5)
+    lam, mu = 0.6, 0.4
+    x = torch.rand(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def u(x):
+        return torch.stack(
+            [torch.sin(x[:, 0]) * x[:, 1] ** 2, torch.exp(0.3 * x[:, 0]) * torch.cos(x[:, 1])], 1
+        )
+
+    points = x.clone().requires_grad_(True)
+    grad = torch.stack(
+        [torch.autograd.grad(u(points)[:, i].sum(), points, create_graph=True)[0] for i in range(2)], 1
+    )
+    sigma = field.factors(points)[0][:, None, None] * stress(grad, lam, mu)
+    divergence = torch.stack(
+        [
+            sum(
+                torch.autograd.grad(sigma[:, i, j].sum(), points, retain_graph=True)[0][:, j]
+                for j in range(2)
+            )
+            for i in range(2)
+        ],
+        1,
+    ).detach()
+    jet = autograd_jet(u, x, hessian=True, create_graph=False)
+    m, grad_g = field.factors(x)
+    colloc = Collocation(x, None, x[:0], x[:0], [], modulus=(m.detach(), grad_g.detach(), m[:0].detach()))
+    residual = residuals(jet, Jet(x[:0, :], x[:0, :, None].expand(0, 2, 2)), colloc, lam, mu)["navier"]
+    assert torch.allclose(residual.reshape(-1, 2), divergence, rtol=1e-10, atol=1e-10)
+
+
+def test_graded_system_reproduces_the_graded_loss():
+    problem = _cantilever()
+    x, u, _ = _exact_rows(problem, 30, 6)
+    config = make_config(
+        "inverse.data=" + str(_write_csv(Path(tempfile.mkdtemp()) / "d.csv", "x,y,ux,uy", np.c_[x, u])),
+        "inverse.field=E",
+        "model.width=12",
+        "model.depth=2",
+        "train.n_interior=200",
+        "train.n_boundary=80",
+    )
+    solver = Solver(config)
+    colloc, _ = _graded_colloc(solver)
+    net = solver.field.network
+    with torch.no_grad():
+        A, b = assemble(
+            feature_jet(net, colloc.interior, True), feature_jet(net, colloc.boundary, False), colloc,
+            solver.lam_hat, solver.mu_hat, {},
+        )  # fmt: skip
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(2):
+        theta = torch.randn(A.shape[1], generator=generator, dtype=torch.float64)
+        set_output_layer(net, theta)
+        interior, boundary = solver.field.jets(colloc)
+        loss = total_loss(
+            loss_terms(residuals(interior, boundary, colloc, solver.lam_hat, solver.mu_hat)), {}
+        )
+        assert float(((A @ theta - b) ** 2).sum()) == pytest.approx(float(loss), rel=1e-10)
+
+
+SQUARE = {
+    "name": "body",
+    "geometry": {"rectangle": {"lower": [0, 0], "upper": [1, 1]}},
+    "E": 1000.0,
+    "nu": 0.3,
+    "plane": "stress",
+    "conditions": [
+        {"boundary": "left", "displacement": [0, None]},
+        {"boundary": "bottom", "displacement": [None, 0]},
+        {"boundary": "right", "traction": [1.0, 0]},
+    ],
+}
+
+
+def _graded(x: torch.Tensor) -> torch.Tensor:
+    """E(x) / E0 of the smooth test plate: 1 -> 2 across it, with a bump."""
+    return 1.0 + x[:, 0] + 0.5 * torch.exp(-8 * ((x[:, 0] - 0.5) ** 2 + (x[:, 1] - 0.5) ** 2))
+
+
+def test_field_mode_recovers_a_smooth_modulus_from_exact_data(tmp_path):
+    pytest.importorskip("skfem")
+    from pinn_elastic.reference.fem import solve_fem
+
+    problem, _ = load_case(SQUARE)
+    mesh = problem.geometry.mesh(31)
+    fem = solve_fem(problem, mesh, _graded)
+    chosen = np.random.default_rng(0).choice(len(mesh.points), size=400, replace=False)
+    data = _write_csv(tmp_path / "d.csv", "x,y,ux,uy", np.c_[mesh.points[chosen], fem.displacement[chosen]])
+    config = make_config(
+        f"inverse.data={data}", "inverse.field=E",
+        "train.adam_steps=200", "train.lbfgs_steps=50", "train.n_interior=512", "train.n_boundary=128",
+        "output.resolution=31", "output.plots=false",
+    )  # fmt: skip
+    config.case = dict(SQUARE)
+    metrics = run(config, tmp_path / "run")
+    fields = meshio.read(tmp_path / "run" / "fields.vtu")
+    found = np.asarray(fields.point_data["youngs_modulus"]).reshape(-1)
+    truth = 1000.0 * _graded(torch.from_numpy(np.asarray(fields.points)[:, :2])).numpy()
+    error = np.linalg.norm(found - truth) / np.linalg.norm(truth)
+    start_error = np.linalg.norm(1000.0 - truth) / np.linalg.norm(truth)
+    print(f"E(x) rel L2 error {error:.4f} (start {start_error:.4f})")
+    assert error < 0.05 and error < start_error / 5, (error, start_error)
+    assert metrics["identified_E_field"]["max"] == pytest.approx(found.max())

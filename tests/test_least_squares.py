@@ -93,4 +93,5 @@ def test_ridge_term_completes_the_reduced_loss():
     theta = solve(A, b, 1e-3)
     expected = ((A @ theta - b) ** 2).sum() + 1e-6 * (theta**2).sum()
     assert float(loss) == pytest.approx(float(expected), rel=1e-9)
-    assert float(terms["head_ridge"]) == pytest.approx(1e-6 * float((theta**2).sum()), rel=1e-9)
+    # theta itself (unlike the loss, flat at its minimum) follows last-bit changes of A: 1e-7
+    assert float(terms["head_ridge"]) == pytest.approx(1e-6 * float((theta**2).sum()), rel=1e-7)

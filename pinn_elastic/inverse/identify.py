@@ -70,6 +70,7 @@ class Identification:
     chi2: float
     data_rms_misfit: float  # in the nondimensional displacement scale
     dof: int
+    model_floor: float = 0.0  # tau added to the file's deviations (nondimensional), 0: none needed
 
 
 class ProfileModel:
@@ -151,6 +152,38 @@ def gauss_newton(model: ProfileModel, start: Tensor) -> tuple[Tensor, int]:
     return raw, MAX_ITERATIONS
 
 
+def _fits(models, start: Tensor) -> list[tuple[Tensor, int]]:
+    return [gauss_newton(m, start) for m in models]
+
+
+def _fits_with_model_floor(models, start: Tensor) -> tuple[list[tuple[Tensor, int]], float]:
+    r"""Fits with the file's deviations, widened where they are below what the model can meet.
+
+    Each value's deviation becomes :math:`\sqrt{\sigma_i^2 + \tau^2}`: ``tau`` is zero when
+    :math:`\chi^2/\mathrm{dof}` is consistent with 1 (within three of its standard deviations,
+    :math:`\sqrt{2/\mathrm{dof}}`), and otherwise the value (by bisection in ``log tau``) that
+    brings it to 1: a discrepancy between model and data (the network's own error, or
+    deviations stated too small) that no value of the unknowns removes. Without it, values
+    with tiny stated deviations (relative noise on a tiny component) would weigh in with the
+    model's error and bias the fit."""
+    sigma = [1.0 / m.row_weights for m in models]
+    fits = _fits(models, start)
+    chi2 = float(models[0].residuals((fits[0][0] + fits[1][0]) / 2).square().sum())
+    dof = max(models[0].targets.numel() - len(start), 1)
+    if chi2 / dof <= 1 + 3 * math.sqrt(2 / dof):
+        return fits, 0.0
+    scale = float(models[0].targets.square().mean().sqrt())
+    lo, hi = math.log(1e-8 * scale), math.log(scale)
+    for _ in range(14):
+        tau = math.exp((lo + hi) / 2)
+        for m, s in zip(models, sigma):
+            m.row_weights = 1.0 / torch.sqrt(s * s + tau * tau)
+        fits = _fits(models, start)
+        chi2 = float(models[0].residuals((fits[0][0] + fits[1][0]) / 2).square().sum())
+        lo, hi = (lo, math.log(tau)) if chi2 / dof < 1 else (math.log(tau), hi)
+    return fits, tau
+
+
 def identify(models: tuple[ProfileModel, ProfileModel], network: MLP) -> Identification:
     """Gauss-Newton from the trained unknowns on two independent point sets, their mean kept;
     the uncertainty combines the curvature's covariance (the data's noise) and half the two
@@ -158,7 +191,8 @@ def identify(models: tuple[ProfileModel, ProfileModel], network: MLP) -> Identif
     ``network``'s output layer to the optimum."""
     model = models[0]
     unknowns = model.unknowns
-    fits = [gauss_newton(m, unknowns.raw.detach()) for m in models]
+    start = unknowns.raw.detach()
+    fits, floor = _fits_with_model_floor(models, start) if model.has_std else (_fits(models, start), 0.0)
     raw = (fits[0][0] + fits[1][0]) / 2
     iterations = max(f[1] for f in fits)
     r = model.residuals(raw)
@@ -177,7 +211,11 @@ def identify(models: tuple[ProfileModel, ProfileModel], network: MLP) -> Identif
     set_output_layer(network, model.head(raw).to(network.head.weight.dtype))
     weights = model.row_weights
     rms = float(torch.linalg.vector_norm(r / weights.flatten()) / math.sqrt(m))
-    sigma = "sigma from the data file" if model.has_std else "sigma from the residuals"
+    sigma = "sigma from the residuals"
+    if model.has_std:
+        sigma = "sigma from the data file" + (
+            ", widened by a model floor (data_model_floor)" if floor else ""
+        )
     noise_std = dict(zip(unknowns.names, (float(v) for v in noise)))
     return Identification(
         identified=unknowns.values(raw),
@@ -192,4 +230,5 @@ def identify(models: tuple[ProfileModel, ProfileModel], network: MLP) -> Identif
         chi2=chi2,
         data_rms_misfit=rms,
         dof=dof,
+        model_floor=floor,
     )

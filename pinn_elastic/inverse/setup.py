@@ -16,12 +16,15 @@ from ..scaling import Scales
 from .data import Measurements
 from .identify import DataRows
 
+MAX_RELATIVE_WEIGHT = 10.0  # training only: a value's weight is at most 10x the typical one
+
 
 def data_rows(
     data: Measurements, scales: Scales, constraints: HardConstraints | None, dtype: torch.dtype
 ) -> tuple[DataRows, torch.Tensor | None]:
     """The measurements in nondimensional form, and the training term's relative row weights
-    (``rms(sigma) / sigma``, or ``None`` without standard deviations)."""
+    (``rms(sigma) / sigma``, capped at 10: tiny stated deviations must not let a few values
+    steer the training; ``None`` without standard deviations)."""
     points = scales.to_unit(torch.from_numpy(data.points))
     targets = torch.from_numpy(data.values) / scales.displacement
     constraint = None
@@ -32,7 +35,8 @@ def data_rows(
     else:
         std = torch.from_numpy(data.std)
         weights = scales.displacement / std
-        relative = std.square().mean().sqrt() / std
+        typical = std.square().mean().sqrt()
+        relative = typical / torch.clamp(std, min=MAX_RELATIVE_WEIGHT**-1 * typical)
     rows = DataRows(points.to(dtype), targets.to(dtype), weights, constraint, data.std is not None)
     return rows, None if relative is None else relative.to(dtype)
 
