@@ -36,8 +36,13 @@ def _truth(run_dir: Path) -> dict[str, float]:
         E, nu = float(case["E"]), float(case["nu"])
     except (KeyError, TypeError, ValueError):
         return {}
-    mu = E / (2 * (1 + nu))
-    return {"E": E, "nu": nu, "lam": E * nu / ((1 + nu) * (1 - 2 * nu)), "mu": mu}
+    from ..materials import Material
+
+    try:
+        material = Material(E, nu)
+    except ValueError:
+        return {}
+    return {"E": E, "nu": nu, "lam": material.lam_3d, "mu": material.mu}
 
 
 NOISE_MODELS = ("relative", "rms")
