@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=2000)
     parser.add_argument("--resolution", type=int, default=241)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--run-dir", type=Path, help="keep the inverse run's folder here")
     parser.add_argument("overrides", nargs="*", help="extra pinn-elastic overrides for the inverse run")
     args = parser.parse_args()
     from pinn_elastic.case_loader import load_case
@@ -84,7 +85,7 @@ def main() -> None:
         rows = np.concatenate([mesh.points[chosen], fem.displacement[chosen]], 1)
         csv = root / "inclusion.csv"
         csv.write_text("x,y,ux,uy\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in rows) + "\n")
-        run = root / "run"
+        run = (args.run_dir or root / "run").resolve()
         command = [
             sys.executable, "-m", "pinn_elastic", "--config-dir", str(root / "conf"), "case=inclusion",
             f"inverse.data={csv}", "inverse.field=E", f"hydra.run.dir={run}", *args.overrides,

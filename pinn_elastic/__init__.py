@@ -36,5 +36,16 @@ __all__ = [
     "Sphere",
     "Traction",
     "Union",
+    "load",
 ]
+
+
+def __getattr__(name: str):
+    if name == "load":  # imported on first use: it pulls in the whole engine
+        from .trained import load
+
+        return load
+    raise AttributeError(f"module 'pinn_elastic' has no attribute {name!r}")
+
+
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -42,7 +43,10 @@ def _import_case(name: str, source: str | None, bases: list[Path]) -> ModuleType
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:
+            raise _case_error("case.source", source, path, err) from None
         return module
     if name not in available_cases():
         available = ", ".join([*available_cases(), MESH_CASE, BODY_CASE])
@@ -83,4 +87,22 @@ def load_case(case: dict[str, Any], base_dir: Path | Sequence[Path] | None = Non
         raise ConfigError(
             key, getattr(err, "value", None), f"{reason} (case {name!r} takes: {allowed})"
         ) from None
-    return module.build(params), params
+    try:
+        return module.build(params), params
+    except ConfigError:
+        raise
+    except Exception as err:
+        raise _case_error("case", name, Path(module.__file__ or name), err) from None
+
+
+def _case_error(key: str, value: str, path: Path, err: Exception) -> ConfigError:
+    """An exception raised inside a case module, as one line naming the file and line."""
+    where = ""
+    if isinstance(err, SyntaxError) and err.lineno:
+        where = f" at {path.name}:{err.lineno}"
+    else:
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).name == path.name]
+        if frames:
+            where = f" at {path.name}:{frames[-1].lineno}"
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return ConfigError(key, value, f"the case raised {type(err).__name__}{where}: {message}".rstrip(": "))

@@ -6,19 +6,32 @@ and exit status 2, and leaves no run folder behind.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import logging
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from .config import omegaconf_error, register_schema, to_config
+from .config import (
+    Config,
+    InverseConfig,
+    ModelConfig,
+    OutputConfig,
+    TrainConfig,
+    omegaconf_error,
+    register_schema,
+    to_config,
+)
 from .errors import ConfigError
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -56,13 +69,21 @@ def _case_folder() -> list[Path]:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Hydra task: validate, solve, report. Returns the relative L2 displacement error."""
-    from .pipeline import run
+    from .pipeline import RunInterruptedError, run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = to_config(cfg)
         cwd = Path(hydra.utils.get_original_cwd())
         metrics = run(config, output_dir, base_dir=[*_case_folder(), cwd])
+    except RunInterruptedError as err:
+        print(
+            f"pinn-elastic: {err.signal_name}: stopped during {err.phase} at step {err.step}; outputs of "
+            f"the current state in {output_dir}; resume with: {resume_command(output_dir)}",
+            file=sys.stderr,
+        )
+        logging.shutdown()
+        raise SystemExit(130 if err.signal_name == "SIGINT" else 143) from None
     except ConfigError as err:
         # Exit from inside the job: Hydra would otherwise print its own report first.
         print(f"pinn-elastic: error: {err}", file=sys.stderr)
@@ -73,12 +94,72 @@ def app(cfg: DictConfig) -> float | None:
     return metrics.get("rel_l2_displacement")
 
 
+def resume_command(output_dir: Path) -> str:
+    """The command line that continues this run in its own folder."""
+    kept = [
+        o
+        for o in HydraConfig.get().overrides.task
+        if not o.startswith(("train.resume=", "hydra.run.dir=", "+train.resume="))
+    ]
+    words = ["pinn-elastic", *kept, f"hydra.run.dir={output_dir}", f"train.resume={output_dir}"]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+SECTIONS = {"model": ModelConfig, "train": TrainConfig, "output": OutputConfig, "inverse": InverseConfig}
+
+
+def _argument(flag: str, argv: list[str]) -> str | None:
+    """The value of ``--flag VALUE`` or ``--flag=VALUE`` in ``argv``."""
+    for i, word in enumerate(argv):
+        if word == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if word.startswith(flag + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def _case_keys(argv: list[str]) -> list[str]:
+    """The keys of the case this command line selects (from its YAML in the config folders)."""
+    name = next((w.split("=", 1)[1] for w in argv if w.startswith("case=")), "cantilever")
+    folders = [Path(d) for d in (_argument("--config-dir", argv), _argument("-cd", argv)) if d] + [CONF_DIR]
+    for folder in folders:
+        file = folder / "case" / f"{name}.yaml"
+        if file.is_file():
+            values = yaml.safe_load(file.read_text()) or {}
+            return [k for k in values if k not in ("defaults", "name")]
+    return []
+
+
+def unknown_key(full_key: str, argv: list[str]) -> str | None:
+    """``KEY: unknown key; SECTION takes: ...`` for a misspelt key, or None if not one."""
+    section, _, leaf = full_key.rpartition(".")
+    if section in SECTIONS:
+        keys = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    elif section == "case":
+        keys = _case_keys(argv)
+    elif section == "":
+        keys = [f.name for f in dataclasses.fields(Config)]
+    else:
+        return None
+    if leaf in keys or not keys:
+        return None
+    near = difflib.get_close_matches(leaf, keys, n=1)
+    hint = f"did you mean {section + '.' if section else ''}{near[0]}? " if near else ""
+    return f"{full_key}: unknown key; {hint}{section or 'the top level'} takes: {', '.join(keys)}"
+
+
 def one_line(err: BaseException) -> str:
     """A one-line description of a configuration or command-line error."""
     if isinstance(err, OmegaConfBaseException):
+        if isinstance(err, (ConfigKeyError, ConfigAttributeError)) and getattr(err, "full_key", None):
+            message = unknown_key(err.full_key, sys.argv[1:])
+            if message:
+                return message
         err = omegaconf_error(err)
     cause = err.__cause__
     if isinstance(err, HydraException) and isinstance(cause, OmegaConfBaseException):
+        if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
+            return one_line(cause)
         return f"{str(err).splitlines()[0]}: {one_line(cause)}"
     text = str(err).split("Config search path")[0]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -91,7 +172,37 @@ def main() -> None:
         sys.exit(f"pinn-elastic: error: config folder {CONF_DIR} not found; install with `pip install -e .`")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us, so we print them in one line
     try:
+        if {"--cfg", "-c"} & set(sys.argv[1:]):
+            validate(sys.argv[1:])  # Hydra prints the config without running the task
         app()
     except (ConfigError, HydraException, OmegaConfBaseException) as err:
         print(f"pinn-elastic: error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
+    except OSError as err:  # the run folder cannot be made or written
+        where = err.filename or "the run folder"
+        print(
+            f"pinn-elastic: error: {where}: {err.strerror or err}; "
+            "choose a writable folder with hydra.run.dir=...",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
+def validate(argv: list[str]) -> None:
+    """Compose and check the config of a command line without running it (``--cfg``): the
+    schema's ranges and the case's parameters. Raises :class:`ConfigError`."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from .case_loader import load_case
+
+    overrides = [w for w in argv if "=" in w and not w.startswith("-")]
+    overrides = [w for w in overrides if not w.startswith(("hydra.", "+hydra.", "++hydra."))]
+    user_dir = _argument("--config-dir", argv) or _argument("-cd", argv)
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        if user_dir:
+            overrides.append(f"hydra.searchpath=[file://{Path(user_dir).resolve()}]")
+        config = to_config(compose(config_name="config", overrides=overrides))
+    GlobalHydra.instance().clear()
+    load_case(config.case, [Path(user_dir).resolve() / "case"] if user_dir else None)

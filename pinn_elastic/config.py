@@ -84,9 +84,11 @@ class TrainConfig:
     lbfgs_history: int = 50
     log_every: int = 100
     loss_weights: dict[str, float] = field(default_factory=dict)
+    checkpoint_every: int = 100
+    resume: str | None = None
 
     def __post_init__(self) -> None:
-        for key in ("adam_steps", "lbfgs_steps", "resample_every"):
+        for key in ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every"):
             require_non_negative(f"train.{key}", getattr(self, key))
         positive = ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every")
         for key in (*positive, "polish_batches", "energy_points"):
@@ -108,10 +110,12 @@ class OutputConfig:
     resolution: int = 161
     vtu: bool = True
     plots: bool = True
+    snapshots_every: int = 0
 
     def __post_init__(self) -> None:
         if self.resolution < 3:
             raise ConfigError("output.resolution", self.resolution, "must be an integer >= 3")
+        require_non_negative("output.snapshots_every", self.snapshots_every)
 
 
 UNKNOWNS = ("E", "nu", "lam", "mu")  # lam/mu are the 3D Lame parameters, even for a 2D body
@@ -211,6 +215,13 @@ def to_config(cfg: DictConfig) -> Config:
         config = Config(**config)
     config.case = dict(config.case)
     return config
+
+
+def config_from_dict(values: dict[str, Any]) -> Config:
+    """The validated :class:`Config` of a plain mapping (a checkpoint's ``config``)."""
+    merged = OmegaConf.merge(OmegaConf.structured(Config), {k: v for k, v in values.items() if k != "case"})
+    merged.case = values.get("case", {})
+    return to_config(merged)
 
 
 def omegaconf_error(err: OmegaConfBaseException) -> ConfigError:

@@ -10,6 +10,7 @@ import copy
 import json
 import logging
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import checkpoint
 from .atomic import write_text
 from .config import Config
 from .evaluation import Fields, exact, fields_from, predict, probe_value, relative_l2
@@ -28,15 +30,38 @@ from .monitor import time_to_reach
 from .problem import AXES, quantity_label
 from .reference.fem import check_available, solve_fem
 from .runner import Solver
-from .training import History
+from .signals import interruption
+from .snapshots import Snapshots
+from .training import History, Trainer, TrainingInterruptedError
 
 log = logging.getLogger(__name__)
 
 
+class RunInterruptedError(Exception):
+    """A signal stopped training; the checkpoint and the current state's outputs are written."""
+
+    def __init__(self, phase: str, step: int, checkpoint_file: Path, signal_name: str) -> None:
+        super().__init__(f"{signal_name}: interrupted during {phase} at step {step}")
+        self.phase, self.step, self.checkpoint_file, self.signal_name = (
+            phase,
+            step,
+            checkpoint_file,
+            signal_name,
+        )
+
+
 def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None = None) -> dict[str, Any]:
-    """Solve, evaluate and write ``metrics.json``, ``fields.vtu`` and plots to ``output_dir``."""
+    """Solve, evaluate and write ``metrics.json``, ``fields.vtu``, plots and ``checkpoint.pt``
+    to ``output_dir``; with ``train.resume``, continue the run of a checkpoint."""
     wall = time.perf_counter()
-    solver = Solver(config, base_dir)
+    bases = _bases(base_dir)
+    state = _resume_state(config, output_dir)
+    if state is not None and state["phase"] == "complete":
+        log.info("the checkpoint's run is complete: outputs rewritten from it, nothing trained")
+        from .trained import export_run
+
+        return export_run(state, output_dir, resolution=config.output.resolution)
+    solver = Solver(config, bases)
     problem, scales = solver.problem, solver.scales
     if config.reference == "fem":
         check_available(problem)
@@ -49,10 +74,95 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         scales.stress,
         scales.displacement,
     )
+    checkpoint_file = output_dir / checkpoint.FILE
+    identity = {"config": asdict(config), "base_dirs": [str(b) for b in bases]}
+
+    def save(trainer: Trainer) -> None:
+        checkpoint.save(checkpoint_file, {**identity, "phase": "training", "trainer": trainer.state_dict()})
+
+    snapshots = Snapshots(solver, output_dir) if config.output.snapshots_every else None
     train_start = time.perf_counter()
-    history = solver.train()
+    with interruption() as stop:
+        try:
+            history = solver.train(
+                resume=None if state is None else state["trainer"],
+                checkpoint=save,
+                should_stop=stop.requested,
+                at_step=snapshots,
+            )
+        except TrainingInterruptedError as err:
+            log.warning(
+                "%s: training interrupted during %s at step %d", stop.signal_name, err.phase, err.step
+            )
+            trainer = solver.trainer
+            metrics = {"interrupted": {"signal": stop.signal_name, "phase": err.phase, "step": err.step}}
+            write_outputs(solver, trainer.history, metrics, output_dir, config.output.resolution, wall)
+            raise RunInterruptedError(err.phase, err.step, checkpoint_file, stop.signal_name) from None
     train_seconds = time.perf_counter() - train_start
-    inverse_metrics = _identify(solver, history) if solver.unknowns is not None else {}
+    run_metrics = _post_training(solver, history)
+    run_metrics.update(
+        {
+            "setup_seconds": train_start - wall,
+            "train_seconds": train_seconds,
+            "resumed_from": None
+            if state is None
+            else {"phase": state["trainer"]["phase"], "step": state["trainer"]["step"]},
+            "training_status": "diverged" if history.diverged else "complete",
+        }
+    )
+    if history.diverged:
+        print(
+            "pinn-elastic: warning: training diverged (non-finite losses in a row); "
+            "the outputs are those of the best state seen",
+            file=sys.stderr,
+        )
+    metrics = write_outputs(solver, history, run_metrics, output_dir, config.output.resolution, wall)
+    checkpoint.save(checkpoint_file, {**identity, **final_state(solver, history, run_metrics)})
+    return metrics
+
+
+def final_state(solver: Solver, history: History, run_metrics: dict[str, Any]) -> dict[str, Any]:
+    """The finished run in a checkpoint: the field as polished, its material, history, metrics."""
+    readout = solver.field.network.readout
+    material = solver.problem.material
+    return {
+        "phase": "complete",
+        "field": solver.field.state_dict(),
+        "readout": None if readout is None else [readout.out_features, readout.in_features],
+        "material": {"E": material.E, "nu": material.nu, "plane": material.plane},
+        "truth": dict(solver.truth),
+        "history": history.state_dict(),
+        "run_metrics": _jsonable(run_metrics),
+    }
+
+
+def _bases(base_dir: Path | Sequence[Path] | None) -> list[Path]:
+    if base_dir is None:
+        return []
+    if isinstance(base_dir, (str, Path)):
+        return [Path(base_dir).resolve()]
+    return [Path(b).resolve() for b in base_dir]
+
+
+def _resume_state(config: Config, output_dir: Path) -> dict[str, Any] | None:
+    """The checkpoint ``train.resume`` names (``auto``: this run folder's, if any), checked
+    against this run's configuration; None for a fresh start."""
+    target = config.train.resume
+    if target is None:
+        return None
+    if target == "auto":
+        if not (output_dir / checkpoint.FILE).is_file():
+            return None
+        target = str(output_dir)
+    state = checkpoint.read(target)
+    checkpoint.check_matches(state, config)
+    return state
+
+
+def _post_training(solver: Solver, history: History) -> dict[str, Any]:
+    """Identification (inverse runs), the polishes and the error estimate, as metrics."""
+    config = solver.config
+    metrics: dict[str, Any] = _identify(solver, history) if solver.unknowns is not None else {}
     polish_metrics: dict[str, Any] = {"polish_applied": False}
     error_estimate, report = None, None
     graded = solver.modulus is not None  # the polishes and the estimate assume one material
@@ -87,10 +197,28 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     estimate_start = time.perf_counter()
     if error_estimate is None and not graded:
         error_estimate = solver.error_estimate()
-    estimate_seconds = time.perf_counter() - estimate_start
+    return {
+        "error_estimate": error_estimate,
+        "error_estimate_seconds": time.perf_counter() - estimate_start,
+        **metrics,
+        **polish_metrics,
+    }
 
-    mesh = problem.geometry.mesh(config.output.resolution)
+
+def write_outputs(
+    solver: Solver,
+    history: History,
+    run_metrics: dict[str, Any],
+    output_dir: Path,
+    resolution: int,
+    wall: float,
+) -> dict[str, Any]:
+    """Evaluate on the body's mesh at ``resolution``; write ``fields.vtu``, the plots and
+    ``metrics.json`` (``run_metrics`` joined to the evaluation's). Returns the metrics."""
+    config, problem = solver.config, solver.problem
+    mesh = problem.geometry.mesh(resolution)
     pinn, reference, metrics = solver.evaluate(mesh)
+    error_estimate = run_metrics.get("error_estimate")
     rounding = _round_off(solver, mesh, pinn)
     if rounding is not None:
         metrics["round_off"] = rounding  # the exported fields' own precision (float32 runs)
@@ -101,12 +229,8 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         metrics.update(fem_metrics)
     metrics = {
         **metrics,
+        **run_metrics,
         "error_estimate": error_estimate,
-        "error_estimate_seconds": estimate_seconds,
-        **inverse_metrics,
-        **polish_metrics,
-        "setup_seconds": train_start - wall,
-        "train_seconds": train_seconds,
         "final_loss": history.final_loss,
         "adam_ms_per_step_median": history.adam_ms_per_step_median,
         **_time_to_accuracy(history),
@@ -117,6 +241,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
         "lbfgs_evaluations": history.lbfgs_evaluations,
         "lbfgs_stop": history.lbfgs_stop,
         "nonfinite_recovered": history.nonfinite_recovered,
+        "rollbacks": len(history.rollbacks),
         "case": config.case["name"],
         "activation": config.model.activation,
         "zero_curvature_activation": solver.field.network.activation.zero_curvature,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
 from .scaling import characteristic_scales
 from .singular_edges import clamped_edges
 from .taylor import apply_head, feature_jet
-from .training import History, Schedule, train
+from .training import History, Schedule, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,17 @@ class PhysicsLoss:
 class Solver:
     """Everything a run builds before training, for the CLI, the tests and the benchmarks."""
 
-    def __init__(self, config: Config, base_dir: Path | Sequence[Path] | None = None) -> None:
-        self.config = config
+    def __init__(
+        self,
+        config: Config,
+        base_dir: Path | Sequence[Path] | None = None,
+        for_evaluation: bool = False,
+        truth: dict[str, float] | None = None,
+    ) -> None:
+        """``for_evaluation``: rebuild a trained run's solver (:mod:`pinn_elastic.trained`):
+        an inverse run's data file is not read, its ``truth`` is given."""
+        self.config, self.for_evaluation, self.trainer = config, for_evaluation, None
+        self._given_truth = truth or {}
         self.problem, self.params = load_case(config.case, base_dir)
         self.device = resolve_device(config.device)
         mixed = config.dtype == "mixed"
@@ -197,7 +206,8 @@ class Solver:
         )
         if train_cfg.compile and train_cfg.derivatives != "forward":
             log.warning("train.compile=true applies to train.derivatives=forward; nested autograd runs eager")
-        self._check_weight_names()
+        if not for_evaluation:
+            self._check_weight_names()
         self.monitor = (
             DisplacementErrorMonitor(self.field, problem, scales)
             if problem.exact_displacement is not None
@@ -215,13 +225,18 @@ class Solver:
         bases = [Path(b) for b in base_dir] if isinstance(base_dir, (list, tuple)) else []
         if isinstance(base_dir, (str, Path)):
             bases = [Path(base_dir)]
-        measurements = read_measurements(data_path(inv.data, bases), self.problem.geometry, inv.array)
-        truth = {k: v for k, v in measurements.truth.items() if k in inv.unknowns}
-        truth.update(inv.truth.given())
+        measurements = None
+        if self.for_evaluation:
+            truth = dict(self._given_truth)
+        else:
+            measurements = read_measurements(data_path(inv.data, bases), self.problem.geometry, inv.array)
+            truth = {k: v for k, v in measurements.truth.items() if k in inv.unknowns}
+            truth.update(inv.truth.given())
         material = self.problem.material
         # a modulus field's truth is a field: the case's exact field (homogeneous) is not it
         truth_material = None if inv.field else true_material(material, inv.unknowns, truth)
-        self._check_supports(material, truth_material, base_dir)
+        if measurements is not None:
+            self._check_supports(material, truth_material, base_dir)
         exact_field = None
         if truth_material is not None and self.problem.exact_displacement is not None:
             try:
@@ -232,6 +247,8 @@ class Solver:
         self.problem = replace(self.problem, exact_displacement=exact_field, exact_material=truth_material)
         start = material_with(material, inv.start.given(), "inverse.start")
         unknowns = MaterialUnknowns(start, tuple(inv.unknowns), self.problem.dim, self.scales.modulus)
+        if measurements is None:
+            return unknowns, None, truth
         rows, relative = data_rows(measurements, self.scales, self.constraints, torch.float64)
         log.info(
             "inverse: %d measured points from %s; unknowns %s from %s",
@@ -393,20 +410,9 @@ class Solver:
             self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights, self.loss.ridge
         )
 
-    def train(self) -> History:
-        """Least-squares start (if any), Adam, then L-BFGS; ``mixed`` runs Adam in float32."""
+    def schedule(self) -> Schedule:
         t = self.config.train
-        start = time.perf_counter()
-        first = self.sample(with_data=True)
-        if t.output_layer in ("solve", "init"):
-            value = self.fit_head(first)
-            log.info("output layer set by least squares: loss %.3e", value)
-        batches = iter([first])
-
-        def sample() -> Collocation:
-            return next(batches, None) or self.sample(with_data=True)
-
-        schedule = Schedule(
+        return Schedule(
             adam_steps=t.adam_steps,
             lbfgs_steps=t.lbfgs_steps,
             lr=t.lr,
@@ -414,28 +420,48 @@ class Solver:
             log_every=t.log_every,
             lbfgs_history=t.lbfgs_history,
             resample_every=t.resample_every,
+            checkpoint_every=t.checkpoint_every,
         )
-        head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
-        params = [p for p in self.field.parameters() if p not in head]
-        history = History(monitor=self.monitor)
+
+    def train(
+        self,
+        resume: dict[str, Any] | None = None,
+        checkpoint: Callable[[Trainer], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        at_step: Callable[[Trainer], None] | None = None,
+    ) -> History:
+        """Least-squares start (if any), Adam, then L-BFGS (``mixed``: Adam in float32), or the
+        rest of them from a trainer state ``resume``. ``checkpoint(trainer)`` is called at the
+        checkpoint steps and on interruption; see :class:`~pinn_elastic.training.Trainer`."""
+        t = self.config.train
+        history = History(monitor=self.monitor, started=time.perf_counter())
         if self.unknowns is not None:
             history.tracer = self.unknowns.values
-        if self.adam_dtype == self.dtype:
-            return train(self.field, params, self.loss, sample, schedule, history, start)
-        # mixed precision: module.to() converts the parameters in place, so params stay valid
-        self.field.to(self.adam_dtype)
-        last: list[Collocation] = []
-
-        def sample_adam() -> Collocation:
-            last[:] = [sample()]
-            return last[0].to(self.adam_dtype)
-
-        train(self.field, params, self.loss, sample_adam, replace(schedule, lbfgs_steps=0), history, start)
-        self.field.to(self.dtype)
-        log.info("mixed precision: Adam done in float32, L-BFGS in float64")
-        return train(
-            self.field, params, self.loss, lambda: last[0], replace(schedule, adam_steps=0), history, start
+        head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
+        params = [p for p in self.field.parameters() if p not in head]
+        self.trainer = Trainer(
+            self.field,
+            params,
+            self.loss,
+            lambda: self.sample(with_data=True),
+            self.schedule(),
+            history,
+            generator=self.generator,
+            dtype=self.dtype,
+            adam_dtype=self.adam_dtype,
+            checkpoint=checkpoint,
+            should_stop=should_stop,
+            at_step=at_step,
         )
+        if resume is not None:
+            self.trainer.load_state_dict(resume)
+            log.info("resumed at %s step %d", self.trainer.phase, self.trainer.step)
+        else:
+            first = self.trainer.new_batch()
+            if t.output_layer in ("solve", "init"):
+                value = self.fit_head(first)
+                log.info("output layer set by least squares: loss %.3e", value)
+        return self.trainer.run()
 
     def evaluate(self, mesh: EvaluationMesh) -> tuple[Fields, Fields | None, dict[str, Any]]:
         """PINN (and exact) fields at the mesh nodes, and the error and probe metrics."""

@@ -1,4 +1,21 @@
-"""Adam, then L-BFGS with a strong-Wolfe line search, with logging and non-finite recovery."""
+"""Adam, then L-BFGS with a strong-Wolfe line search: a trainer that owns its state.
+
+:class:`Trainer` holds everything that changes while a network trains: the parameters (through
+the module), both optimisers, the learning-rate decay, the phase and step, the batch of points
+and the generator state it was drawn from, the best state seen and the history.
+:meth:`Trainer.state_dict` is all of it, so a checkpoint taken at a step boundary (any Adam
+step, the end of an L-BFGS chunk of ``log_every`` iterations) continues bit for bit after
+:meth:`Trainer.load_state_dict` on the same device and dtype.
+
+**Divergence.** A non-finite loss or gradient rolls the module back to the best state seen,
+then lowers Adam's learning rate tenfold (with fresh moments) or clears L-BFGS's curvature
+history, and warns. After ``max_rollbacks`` failures without a new best in between, the phase
+ends on the best state and :attr:`History.diverged` says so.
+
+**Interruption.** ``should_stop()`` is read after every Adam step and every loss evaluation of
+L-BFGS; when it turns true the trainer checkpoints the last step boundary and raises
+:class:`TrainingInterruptedError` (mid-chunk, L-BFGS first returns to the chunk's start).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +25,8 @@ import math
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +37,15 @@ log = logging.getLogger(__name__)
 
 LossFn = Callable[[Collocation], tuple[Tensor, dict[str, Tensor]]]
 Monitor = Callable[[], dict[str, float]]
+PHASES = ("adam", "lbfgs", "done")
+
+
+class TrainingInterruptedError(Exception):
+    """Training stopped on request (a signal) at ``phase``/``step``; the state is checkpointed."""
+
+    def __init__(self, phase: str, step: int) -> None:
+        super().__init__(f"interrupted during {phase} at step {step}")
+        self.phase, self.step = phase, step
 
 
 @dataclass
@@ -34,6 +61,8 @@ class History:
     lbfgs_start: int | None = None
     adam_ms_per_step: list[float] = field(default_factory=list)
     nonfinite_recovered: bool = False
+    rollbacks: list[tuple[str, int]] = field(default_factory=list)  # (phase, step) of each rollback
+    diverged: bool = False  # a phase ended after max_rollbacks failures in a row
     lbfgs_iterations: int = 0
     lbfgs_evaluations: int = 0
     adam_steps_run: int = 0
@@ -45,13 +74,33 @@ class History:
     traced_step: list[int] = field(default_factory=list)
     traced_seconds: list[float] = field(default_factory=list)
     traced: dict[str, list[float]] = field(default_factory=dict)
-    started: float | None = None  # perf_counter() at the start of training
+    started: float | None = None  # perf_counter() at the start of training (of this process)
+    resumed_seconds: float = 0.0  # training seconds of the runs this one resumes
+
+    _TRANSIENT = ("monitor", "tracer", "started")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The recorded values (not the callables or the clock), for a checkpoint."""
+        kept = [f.name for f in fields(self) if f.name not in self._TRANSIENT]
+        state = {name: _plain(getattr(self, name)) for name in kept}
+        state["resumed_seconds"] = self.elapsed()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, copy.deepcopy(value))
+        self.rollbacks = [tuple(r) for r in self.rollbacks]
+        self.started = None
+
+    def elapsed(self) -> float:
+        """Seconds of training so far, those of resumed runs included."""
+        return self.resumed_seconds + time.perf_counter() - (self.started or time.perf_counter())
 
     def trace(self, step: int) -> None:
         if self.tracer is None:
             return
         self.traced_step.append(step)
-        self.traced_seconds.append(time.perf_counter() - (self.started or time.perf_counter()))
+        self.traced_seconds.append(self.elapsed())
         for name, value in self.tracer().items():
             self.traced.setdefault(name, []).append(value)
 
@@ -86,20 +135,36 @@ class Schedule:
     log_every: int
     lbfgs_history: int
     resample_every: int = 0
+    checkpoint_every: int = 0  # Adam steps between checkpoints (L-BFGS: every chunk); 0: none
+    max_rollbacks: int = 3  # non-finite failures in a row before a phase gives up
 
 
 class BestState:
-    """The lowest-loss parameters seen at a checkpoint, to fall back to on a non-finite loss."""
+    """The lowest-loss parameters seen at a logged step, to roll back to on a non-finite loss."""
 
     def __init__(self, module: nn.Module) -> None:
         self.module, self.loss, self.state = module, math.inf, copy.deepcopy(module.state_dict())
 
-    def offer(self, loss: float) -> None:
+    def offer(self, loss: float) -> bool:
+        """Keep the module's state if ``loss`` is the lowest so far; says whether it was."""
         if math.isfinite(loss) and loss < self.loss:
             self.loss, self.state = loss, copy.deepcopy(self.module.state_dict())
+            return True
+        return False
 
     def restore(self) -> None:
         self.module.load_state_dict(self.state)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as built-in types only (what a ``weights_only`` checkpoint may hold)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    return float(value)
 
 
 def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
@@ -113,6 +178,339 @@ def _log_line(
     log.info("%-5s %6d/%d  loss=%.3e  [%s]  %.1fs", phase, step, total, loss, parts, elapsed)
 
 
+def _finite(loss: Tensor, params: list[Tensor]) -> bool:
+    """Loss and every gradient finite (one device sync)."""
+    value = loss.detach().reshape(1)
+    checks = torch.cat([value, *(p.grad.reshape(-1).to(value) for p in params if p.grad is not None)])
+    return bool(torch.isfinite(checks).all())
+
+
+class _StopRequestedError(Exception):
+    """Raised inside the L-BFGS closure to leave a chunk early."""
+
+
+class Trainer:
+    """Adam, then L-BFGS, on ``params`` of ``module`` (the whole ``module`` is what rollbacks
+    and checkpoints keep). ``draw()`` returns a fresh batch from ``generator`` (so that the
+    generator's state before a draw reproduces the batch). With ``adam_dtype`` (mixed
+    precision) the module and the batch run Adam in that dtype and L-BFGS in ``dtype``.
+    ``checkpoint(trainer)`` is called at checkpoint steps and on interruption; ``at_step``
+    after every step (snapshots)."""
+
+    def __init__(
+        self,
+        module: nn.Module,
+        params: list[Tensor],
+        loss_fn: LossFn,
+        draw: Callable[[], Collocation],
+        schedule: Schedule,
+        history: History | None = None,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        adam_dtype: torch.dtype | None = None,
+        checkpoint: Callable[[Trainer], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        at_step: Callable[[Trainer], None] | None = None,
+    ) -> None:
+        self.module, self.params, self.loss_fn, self.draw = module, params, loss_fn, draw
+        self.schedule, self.generator = schedule, generator
+        self.history = history if history is not None else History()
+        self.dtype = dtype or next(module.parameters()).dtype
+        self.adam_dtype = adam_dtype or self.dtype
+        self.checkpoint, self.should_stop, self.at_step = checkpoint, should_stop, at_step
+        self.phase, self.step = "adam" if schedule.adam_steps > 0 else "lbfgs", 0
+        self.colloc: Collocation | None = None
+        self.batch_state: Tensor | None = None
+        self._view: tuple[Collocation, Collocation] | None = None
+        self.best = BestState(module)
+        self.failures = 0
+        self.lr_scale = 1.0
+        self.adam: torch.optim.Adam | None = None
+        self.decay: torch.optim.lr_scheduler.ExponentialLR | None = None
+        self.lbfgs: torch.optim.LBFGS | None = None
+        self.lbfgs_done = self.lbfgs_evaluations = 0
+        self.started_phase = False
+
+    # ----- the batch -----------------------------------------------------------------------
+    def new_batch(self) -> Collocation:
+        """Draw the next batch, remembering the generator state it came from."""
+        if self.generator is not None:
+            self.batch_state = self.generator.get_state()
+        self.colloc = self.draw()
+        return self.colloc
+
+    def _batch(self) -> Collocation:
+        """The batch in the phase's dtype (converted once per batch and dtype)."""
+        assert self.colloc is not None
+        dtype = self.adam_dtype if self.phase == "adam" else self.dtype
+        if dtype == self.dtype:
+            return self.colloc
+        if self._view is None or self._view[0] is not self.colloc:
+            self._view = (self.colloc, self.colloc.to(dtype))
+        return self._view[1]
+
+    # ----- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything that changes during training, at a step boundary."""
+        return {
+            "phase": self.phase,
+            "step": self.step,
+            "started_phase": self.started_phase,
+            "module": copy.deepcopy(self.module.state_dict()),
+            "adam": None if self.adam is None else copy.deepcopy(self.adam.state_dict()),
+            "decay": None if self.decay is None else self.decay.state_dict(),
+            "lbfgs": None if self.lbfgs is None else copy.deepcopy(self.lbfgs.state_dict()),
+            "lbfgs_done": self.lbfgs_done,
+            "lbfgs_evaluations": self.lbfgs_evaluations,
+            "best_loss": self.best.loss,
+            "best_state": copy.deepcopy(self.best.state),
+            "failures": self.failures,
+            "lr_scale": self.lr_scale,
+            "history": self.history.state_dict(),
+            "batch_state": None if self.batch_state is None else self.batch_state.clone(),
+            "generator_state": None if self.generator is None else self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`: the module, optimisers, batch and history."""
+        self.phase, self.step = state["phase"], state["step"]
+        self.started_phase = state["started_phase"]
+        if self.phase == "adam" and self.adam_dtype != self.dtype:
+            self.module.to(self.adam_dtype)
+        self.module.load_state_dict(state["module"])
+        if state["batch_state"] is not None and self.generator is not None:
+            self.generator.set_state(state["batch_state"])
+            self.new_batch()
+            self.generator.set_state(state["generator_state"])
+        elif self.generator is not None and state["generator_state"] is not None:
+            self.generator.set_state(state["generator_state"])
+        self.history.load_state_dict(state["history"])
+        self.best.loss, self.best.state = state["best_loss"], state["best_state"]
+        self.failures, self.lr_scale = state["failures"], state["lr_scale"]
+        self.lbfgs_done, self.lbfgs_evaluations = state["lbfgs_done"], state["lbfgs_evaluations"]
+        if state["adam"] is not None:
+            self._new_adam()
+            self.adam.load_state_dict(state["adam"])
+            self.decay.load_state_dict(state["decay"])
+        if state["lbfgs"] is not None:
+            self._new_lbfgs()
+            self.lbfgs.load_state_dict(state["lbfgs"])
+
+    def _save(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(self)
+
+    def _seconds(self) -> float:
+        return self.history.elapsed()
+
+    # ----- the run -------------------------------------------------------------------------
+    def run(self) -> History:
+        """Train from the current state to the end of the schedule; returns the history."""
+        history = self.history
+        if history.started is None:
+            history.started = time.perf_counter()
+        if self.colloc is None:
+            self.new_batch()
+        if not history.step:
+            self.module.to(self.adam_dtype if self.phase == "adam" else self.dtype)
+            loss, terms = self.loss_fn(self._batch())
+            self.best.offer(float(loss.detach()))
+            history.record(0, "start", float(loss.detach()), _floats(terms), self._seconds())
+            history.trace(0)
+        if self.phase == "adam":
+            self._adam()
+        if self.phase == "lbfgs":
+            self._lbfgs()
+        return history
+
+    def _new_adam(self) -> None:
+        s = self.schedule
+        self.adam = torch.optim.Adam(self.params, lr=s.lr * self.lr_scale)
+        gamma = (s.lr_final / s.lr) ** (1.0 / max(s.adam_steps, 1))
+        self.decay = torch.optim.lr_scheduler.ExponentialLR(self.adam, gamma)
+
+    def _rollback(self, phase: str, step: int) -> bool:
+        """Back to the best state after a non-finite loss; says whether to go on."""
+        self.history.nonfinite_recovered = True
+        self.history.rollbacks.append((phase, step))
+        self.best.restore()
+        self.failures += 1
+        if self.failures >= self.schedule.max_rollbacks:
+            log.warning(
+                "%s: %d non-finite losses in a row; the phase ends on the best state (loss %.3e)",
+                phase,
+                self.failures,
+                self.best.loss,
+            )
+            self.history.diverged = True
+            return False
+        if phase == "adam":
+            self.lr_scale *= 0.1
+            lr = self.decay.get_last_lr()[0] * 0.1
+            self.adam = torch.optim.Adam(self.params, lr=lr)  # fresh moments
+            self.decay = torch.optim.lr_scheduler.ExponentialLR(self.adam, self.decay.gamma)
+            log.warning(
+                "non-finite loss or gradient at Adam step %d: rolled back to the best state (loss %.3e), "
+                "learning rate lowered to %.2e",
+                step,
+                self.best.loss,
+                lr,
+            )
+        else:
+            self._new_lbfgs()
+            log.warning(
+                "non-finite loss in L-BFGS at iteration %d: rolled back to the best state (loss %.3e), "
+                "curvature history cleared",
+                step,
+                self.best.loss,
+            )
+        return True
+
+    def _adam(self) -> None:
+        s, history = self.schedule, self.history
+        if not self.started_phase:
+            self.module.to(self.adam_dtype)
+            self._new_adam()
+            self.started_phase = True
+            history.adam_stop = "budget"
+        tick, tick_step = time.perf_counter(), self.step
+        while self.step < s.adam_steps:
+            step = self.step + 1
+            if s.resample_every and step > 1 and (step - 1) % s.resample_every == 0:
+                self.new_batch()
+            self.adam.zero_grad(set_to_none=True)
+            loss, terms = self.loss_fn(self._batch())
+            loss.backward()
+            if not _finite(loss, self.params):
+                if not self._rollback("adam", step):
+                    history.adam_stop = "non-finite loss"
+                    break
+                continue
+            self.adam.step()
+            self.decay.step()
+            self.step = history.adam_steps_run = step
+            history.trace(step)
+            if step % s.log_every == 0 or step == s.adam_steps or step == 1:
+                value = float(loss.detach())
+                now = time.perf_counter()
+                if step > 1 and step > tick_step:
+                    history.adam_ms_per_step.append(1e3 * (now - tick) / (step - tick_step))
+                tick, tick_step = now, step
+                history.record(step, "adam", value, _floats(terms), self._seconds())
+                _log_line("adam", step, s.adam_steps, value, _floats(terms), self._seconds())
+                if self.best.offer(value):
+                    self.failures = 0
+                tick = time.perf_counter()  # logging is not part of the step time
+            if self.at_step is not None:
+                self.at_step(self)
+            if s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.adam_steps:
+                self._save()
+                tick = time.perf_counter()
+            if self.should_stop is not None and self.should_stop():
+                self._save()
+                raise TrainingInterruptedError("adam", step)
+        self._keep_best("Adam")
+        self._enter_lbfgs()
+
+    def _enter_lbfgs(self) -> None:
+        go_on = self.schedule.lbfgs_steps > 0 and not self.history.diverged
+        self.phase, self.started_phase = ("lbfgs" if go_on else "done"), False
+        self.adam = self.decay = None
+        self.module.to(self.dtype)
+        if self.adam_dtype != self.dtype:
+            log.info("mixed precision: Adam done in %s, L-BFGS in %s", self.adam_dtype, self.dtype)
+        self._save()
+
+    def _keep_best(self, phase: str) -> None:
+        """End a phase on the best state seen: a last step or line search can land higher."""
+        current = float(self.loss_fn(self._batch())[0].detach())
+        if self.best.loss < current or not math.isfinite(current):
+            log.info("%s ended at loss %.3e; restoring the best state (%.3e)", phase, current, self.best.loss)
+            self.best.restore()
+            self.loss_fn(self._batch())  # a loss that solves the output layer sets it for this state
+        else:
+            self.best.offer(current)
+
+    def _new_lbfgs(self) -> None:
+        self.lbfgs = torch.optim.LBFGS(
+            self.params,
+            lr=1.0,
+            max_iter=self.schedule.log_every,
+            history_size=self.schedule.lbfgs_history,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=1e-14,
+            tolerance_change=0.0,
+        )
+
+    def _lbfgs(self) -> None:
+        s, history = self.schedule, self.history
+        colloc = self._batch()
+        last_terms: dict[str, Tensor] = {}
+        budget = s.lbfgs_steps * 5 // 4  # loss evaluations, line searches included: PyTorch's ratio
+
+        def closure() -> Tensor:
+            if self.should_stop is not None and self.should_stop():
+                raise _StopRequestedError
+            self.lbfgs_evaluations += 1
+            self.lbfgs.zero_grad(set_to_none=True)
+            loss, terms = self.loss_fn(colloc)
+            loss.backward()
+            last_terms.clear()
+            last_terms.update({k: v.detach() for k, v in terms.items()})
+            return loss
+
+        if not self.started_phase:
+            history.lbfgs_start = history.step[-1] + 1
+            self.best = BestState(self.module)
+            self._new_lbfgs()
+            self.best.offer(float(closure().detach()))
+            self.started_phase = True
+            history.lbfgs_stop = "budget"
+        offset = history.lbfgs_start - 1
+        while self.lbfgs_done < s.lbfgs_steps and self.lbfgs_evaluations < budget:
+            boundary = self.state_dict()
+            chunk = min(s.log_every, s.lbfgs_steps - self.lbfgs_done)
+            self.lbfgs.param_groups[0]["max_iter"] = chunk
+            left = budget - self.lbfgs_evaluations
+            self.lbfgs.param_groups[0]["max_eval"] = max(1, min(chunk * 5 // 4, left))
+            before = self.lbfgs.state[self.params[0]].get("n_iter", 0)
+            previous = self.best.loss
+            try:
+                self.lbfgs.step(closure)
+                loss = float(closure().detach())  # step() returns the loss before the step
+            except _StopRequestedError:
+                self.load_state_dict(boundary)
+                self._save()
+                raise TrainingInterruptedError("lbfgs", self.lbfgs_done) from None
+            advanced = self.lbfgs.state[self.params[0]].get("n_iter", 0) - before
+            self.lbfgs_done += advanced
+            self.step = self.lbfgs_done
+            finite = math.isfinite(loss) and all(torch.isfinite(p).all() for p in self.params)
+            terms = _floats(last_terms)
+            history.record(offset + self.lbfgs_done, "lbfgs", loss, terms, self._seconds())
+            history.trace(offset + self.lbfgs_done)
+            _log_line("lbfgs", self.lbfgs_done, s.lbfgs_steps, loss, terms, self._seconds())
+            if not finite:
+                if not self._rollback("lbfgs", self.lbfgs_done):
+                    history.lbfgs_stop = "non-finite loss"
+                    break
+                continue
+            if self.best.offer(loss):
+                self.failures = 0
+            if advanced == 0 or not loss < previous * (1.0 - 1e-3):
+                log.info("L-BFGS stopped after %d iterations: less than 0.1%% decrease", self.lbfgs_done)
+                history.lbfgs_stop = "stalled" if advanced else "no step"
+                break
+            if self.at_step is not None:
+                self.at_step(self)
+            self._save()
+        history.lbfgs_iterations = self.lbfgs_done
+        history.lbfgs_evaluations = self.lbfgs_evaluations
+        self._keep_best("L-BFGS")
+        self.phase, self.lbfgs = "done", None
+        self._save()
+
+
 def train(
     module: nn.Module,
     params: list[Tensor],
@@ -120,146 +518,6 @@ def train(
     sample: Callable[[], Collocation],
     schedule: Schedule,
     history: History | None = None,
-    start: float | None = None,
 ) -> History:
-    """Train ``params`` of ``module`` (in place) on ``loss_fn``; ``sample()`` draws collocation
-    points. ``module``'s whole state is what the best-state fallback keeps. Passing the
-    ``history`` (and ``start`` time) of an earlier call continues it (mixed precision runs its
-    phases as two calls)."""
-    best = BestState(module)
-    start = time.perf_counter() if start is None else start
-    colloc = sample()
-    first_loss, first_terms = loss_fn(colloc)
-    best.offer(float(first_loss.detach()))
-    if history is None:
-        history = History()
-    if history.started is None:
-        history.started = start
-    if not history.step:
-        elapsed = time.perf_counter() - start
-        history.record(0, "start", float(first_loss.detach()), _floats(first_terms), elapsed)
-        history.trace(0)
-    offset = history.step[-1]
-
-    if schedule.adam_steps > 0:
-        adam = torch.optim.Adam(params, lr=schedule.lr)
-        gamma = (schedule.lr_final / schedule.lr) ** (1.0 / max(schedule.adam_steps, 1))
-        decay = torch.optim.lr_scheduler.ExponentialLR(adam, gamma)
-        tick, tick_step = time.perf_counter(), 0
-        history.adam_stop = "budget"
-        for step in range(1, schedule.adam_steps + 1):
-            if schedule.resample_every and step > 1 and (step - 1) % schedule.resample_every == 0:
-                colloc = sample()
-            adam.zero_grad(set_to_none=True)
-            loss, terms = loss_fn(colloc)
-            loss.backward()
-            adam.step()
-            decay.step()
-            history.adam_steps_run = step
-            history.trace(offset + step)
-            if step % schedule.log_every == 0 or step == schedule.adam_steps or step == 1:
-                value = float(loss.detach())
-                now = time.perf_counter()
-                if step > 1:
-                    history.adam_ms_per_step.append(1e3 * (now - tick) / (step - tick_step))
-                tick, tick_step = now, step
-                history.record(offset + step, "adam", value, _floats(terms), now - start)
-                _log_line("adam", step, schedule.adam_steps, value, _floats(terms), now - start)
-                if not math.isfinite(value):
-                    log.warning(
-                        "non-finite loss at Adam step %d: restored the best state (loss %.3e)",
-                        step,
-                        best.loss,
-                    )
-                    best.restore()
-                    history.nonfinite_recovered = True
-                    history.adam_stop = "non-finite loss"
-                    break
-                best.offer(value)
-                tick = time.perf_counter()  # logging is not part of the step time
-
-        _keep_best(best, loss_fn, colloc, "Adam")
-    offset = history.step[-1]
-    if schedule.lbfgs_steps > 0:
-        history.lbfgs_start = offset + 1
-        _run_lbfgs(module, params, loss_fn, colloc, schedule, history, best, offset, start)
-        _keep_best(best, loss_fn, colloc, "L-BFGS")
-    return history
-
-
-def _keep_best(best: BestState, loss_fn: LossFn, colloc: Collocation, phase: str) -> None:
-    """End a phase on the best state seen: a last step or line search can land higher."""
-    current = float(loss_fn(colloc)[0].detach())
-    if best.loss < current:
-        log.info("%s ended at loss %.3e; restoring the best state seen (%.3e)", phase, current, best.loss)
-        best.restore()
-        loss_fn(colloc)  # a loss that solves for the output layer sets it for the restored state
-    else:
-        best.offer(current)
-
-
-def _run_lbfgs(
-    module: nn.Module,
-    params: list[Tensor],
-    loss_fn: LossFn,
-    colloc: Collocation,
-    schedule: Schedule,
-    history: History,
-    best: BestState,
-    offset: int,
-    start: float,
-) -> None:
-    lbfgs = torch.optim.LBFGS(
-        params,
-        lr=1.0,
-        max_iter=schedule.log_every,
-        history_size=schedule.lbfgs_history,
-        line_search_fn="strong_wolfe",
-        tolerance_grad=1e-14,
-        tolerance_change=0.0,
-    )
-    last_terms: dict[str, Tensor] = {}
-    evaluations = [0]
-    budget = schedule.lbfgs_steps * 5 // 4  # loss evaluations, line searches included: PyTorch's ratio
-
-    def closure() -> Tensor:
-        evaluations[0] += 1
-        lbfgs.zero_grad(set_to_none=True)
-        loss, terms = loss_fn(colloc)
-        loss.backward()
-        last_terms.clear()
-        last_terms.update({k: v.detach() for k, v in terms.items()})
-        return loss
-
-    best.offer(float(closure().detach()))
-    done = 0
-    history.lbfgs_stop = "budget"
-    while done < schedule.lbfgs_steps and evaluations[0] < budget:
-        chunk = min(schedule.log_every, schedule.lbfgs_steps - done)
-        lbfgs.param_groups[0]["max_iter"] = chunk
-        lbfgs.param_groups[0]["max_eval"] = max(1, min(chunk * 5 // 4, budget - evaluations[0]))
-        before = lbfgs.state[params[0]].get("n_iter", 0)
-        previous = best.loss
-        lbfgs.step(closure)
-        loss = float(closure().detach())  # step() returns the loss before the step; report the one after
-        advanced = lbfgs.state[params[0]].get("n_iter", 0) - before
-        done += advanced
-        finite = math.isfinite(loss) and all(torch.isfinite(p).all() for p in params)
-        terms = _floats(last_terms)
-        elapsed = time.perf_counter() - start
-        history.record(offset + done, "lbfgs", loss, terms, elapsed)
-        history.trace(offset + done)
-        _log_line("lbfgs", done, schedule.lbfgs_steps, loss, terms, elapsed)
-        if not finite:
-            log.warning("non-finite loss in L-BFGS: restored the best state (loss %.3e)", best.loss)
-            best.restore()
-            history.nonfinite_recovered = True
-            history.lbfgs_stop = "non-finite loss"
-            break
-        best.offer(loss)
-        if advanced == 0 or not loss < previous * (1.0 - 1e-3):
-            log.info("L-BFGS stopped after %d iterations: less than 0.1%% decrease", done)
-            history.lbfgs_stop = "stalled" if advanced else "no step"
-            break
-    history.lbfgs_iterations = done
-    history.lbfgs_evaluations = evaluations[0]
+    """Train ``params`` of ``module`` in place (a :class:`Trainer` without checkpoints)."""
+    return Trainer(module, params, loss_fn, sample, schedule, history).run()

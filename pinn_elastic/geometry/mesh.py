@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 from torch import Tensor
 
 from ..errors import ConfigError
+from ..meshio_quiet import quiet_read
 from .meshing import EvaluationMesh
 from .shape import Piece, Shape
 
@@ -423,7 +424,7 @@ class MeshBody(Shape):
         if not path.is_file():
             raise ConfigError(key, str(path), "no such file")
         try:
-            mesh = meshio.read(path)
+            mesh = quiet_read(path)
         except ModuleNotFoundError as error:
             raise ConfigError(
                 key,

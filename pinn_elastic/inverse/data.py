@@ -130,10 +130,10 @@ def _truth_comment(text: str, path: Path, number: int) -> dict[str, float]:
 
 
 def _read_vtu(path: Path, dim: int, array: str) -> Measurements:
-    import meshio
+    from ..meshio_quiet import quiet_read
 
     try:
-        mesh = meshio.read(path)
+        mesh = quiet_read(path)
     except Exception as err:  # meshio raises many types for a bad file
         raise ConfigError(KEY, str(path), f"cannot be read as a VTU file ({type(err).__name__})") from None
     if array not in mesh.point_data:
