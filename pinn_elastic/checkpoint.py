@@ -28,11 +28,11 @@ from .errors import ConfigError
 FILE = "checkpoint.pt"
 FORMAT = 1
 KEY = "train.resume"
-# keys that may differ between a checkpoint and the run that resumes it (they do not change the numbers)
+# keys that may differ between a checkpoint and the run that resumes it (they do not change the
+# numbers; train.log_every does: it sets the L-BFGS blocks)
 FREE_KEYS = {
     "train.resume",
     "train.checkpoint_every",
-    "train.log_every",
     "output.resolution",
     "output.vtu",
     "output.plots",

@@ -414,7 +414,7 @@ class Trainer:
 
     def _enter_lbfgs(self) -> None:
         go_on = self.schedule.lbfgs_steps > 0 and not self.history.diverged
-        self.phase, self.started_phase = ("lbfgs" if go_on else "done"), False
+        self.phase, self.started_phase, self.step = ("lbfgs" if go_on else "done"), False, 0
         self.adam = self.decay = None
         self.module.to(self.dtype)
         if self.adam_dtype != self.dtype:
@@ -460,6 +460,7 @@ class Trainer:
             return loss
 
         if not self.started_phase:
+            log.info("L-BFGS: up to %d iterations", s.lbfgs_steps)
             history.lbfgs_start = history.step[-1] + 1
             self.best = BestState(self.module)
             self._new_lbfgs()

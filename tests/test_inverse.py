@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+import pinn_elastic
 from pinn_elastic.case_loader import load_case
 from pinn_elastic.collocation import Collocation
 from pinn_elastic.derivatives import Jet, autograd_jet
@@ -294,6 +295,11 @@ def test_a_whole_inverse_run_writes_its_report(tmp_path):
     )
     assert saved["identified_rel_error"]["E"] < 1e-2
     assert (tmp_path / "run" / "identified.png").stat().st_size > 10_000
+    model = pinn_elastic.load(tmp_path / "run")  # the stresses of the identified material
+    assert pytest.approx(metrics["identified"]["E"], rel=1e-12) == model.material.E
+    vtu = meshio.read(tmp_path / "run" / "fields.vtu")
+    stress = model.stress(np.asarray(vtu.points)[:, :2])
+    assert np.allclose(stress[:, 0, 1], vtu.point_data["stress"][:, 3], atol=1e-10 * np.abs(stress).max())
 
 
 def test_a_support_computed_from_the_wrong_material_is_refused(tmp_path):
@@ -488,3 +494,6 @@ def test_field_mode_recovers_a_smooth_modulus_from_exact_data(tmp_path):
     print(f"E(x) rel L2 error {error:.4f} (start {start_error:.4f})")
     assert error < 0.05 and error < start_error / 5, (error, start_error)
     assert metrics["identified_E_field"]["max"] == pytest.approx(found.max())
+    model = pinn_elastic.load(tmp_path / "run")  # stresses scaled by the loaded modulus field
+    stress = model.stress(np.asarray(fields.points)[:, :2])
+    assert np.allclose(stress[:, 0, 0], fields.point_data["stress"][:, 0], atol=1e-10 * np.abs(stress).max())
