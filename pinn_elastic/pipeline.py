@@ -28,6 +28,7 @@ from .export import as_3d, point_data, symmetric_components, write_vtu
 from .geometry import EvaluationMesh, mid_plane, nodal_weights
 from .monitor import time_to_reach
 from .problem import AXES, quantity_label
+from .progress import logging_around_the_line
 from .reference.fem import check_available, solve_fem
 from .runner import Solver
 from .signals import interruption
@@ -82,7 +83,7 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
 
     snapshots = Snapshots(solver, output_dir) if config.output.snapshots_every else None
     train_start = time.perf_counter()
-    with interruption() as stop:
+    with interruption() as stop, logging_around_the_line():
         try:
             history = solver.train(
                 resume=None if state is None else state["trainer"],

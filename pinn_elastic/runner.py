@@ -41,6 +41,7 @@ from .materials import Material
 from .models import MLP
 from .monitor import DisplacementErrorMonitor
 from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
+from .progress import Progress
 from .scaling import characteristic_scales
 from .singular_edges import clamped_edges
 from .taylor import apply_head, feature_jet
@@ -452,6 +453,7 @@ class Solver:
             checkpoint=checkpoint,
             should_stop=should_stop,
             at_step=at_step,
+            progress=Progress(),
         )
         if resume is not None:
             self.trainer.load_state_dict(resume)

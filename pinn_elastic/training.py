@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from .collocation import Collocation
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +212,10 @@ class Trainer:
         checkpoint: Callable[[Trainer], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         at_step: Callable[[Trainer], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.module, self.params, self.loss_fn, self.draw = module, params, loss_fn, draw
+        self.progress = progress or Progress(enabled=False)
         self.schedule, self.generator = schedule, generator
         self.history = history if history is not None else History()
         self.dtype = dtype or next(module.parameters()).dtype
@@ -374,6 +377,9 @@ class Trainer:
             self.started_phase = True
             history.adam_stop = "budget"
         tick, tick_step = time.perf_counter(), self.step
+        # on the CPU every step is checked; on a GPU only the logged ones (a check is a device sync)
+        every_step = self.params[0].device.type == "cpu"
+        self.progress.start("adam", s.adam_steps, self.step)
         while self.step < s.adam_steps:
             step = self.step + 1
             if s.resample_every and step > 1 and (step - 1) % s.resample_every == 0:
@@ -381,7 +387,8 @@ class Trainer:
             self.adam.zero_grad(set_to_none=True)
             loss, terms = self.loss_fn(self._batch())
             loss.backward()
-            if not _finite(loss, self.params):
+            logged = step % s.log_every == 0 or step == s.adam_steps or step == 1
+            if (every_step or logged) and not _finite(loss, self.params):
                 if not self._rollback("adam", step):
                     history.adam_stop = "non-finite loss"
                     break
@@ -390,7 +397,9 @@ class Trainer:
             self.decay.step()
             self.step = history.adam_steps_run = step
             history.trace(step)
-            if step % s.log_every == 0 or step == s.adam_steps or step == 1:
+            if self.progress.bar is not None:  # on the CPU the loss is read anyway (the check above)
+                self.progress.update(step, float(loss.detach()) if every_step else None)
+            if logged:
                 value = float(loss.detach())
                 now = time.perf_counter()
                 if step > 1 and step > tick_step:
@@ -398,6 +407,7 @@ class Trainer:
                 tick, tick_step = now, step
                 history.record(step, "adam", value, _floats(terms), self._seconds())
                 _log_line("adam", step, s.adam_steps, value, _floats(terms), self._seconds())
+                self.progress.update(step, value, _floats(terms))
                 if self.best.offer(value):
                     self.failures = 0
                 tick = time.perf_counter()  # logging is not part of the step time
@@ -407,8 +417,10 @@ class Trainer:
                 self._save()
                 tick = time.perf_counter()
             if self.should_stop is not None and self.should_stop():
+                self.progress.close()
                 self._save()
                 raise TrainingInterruptedError("adam", step)
+        self.progress.close()
         self._keep_best("Adam")
         self._enter_lbfgs()
 
@@ -457,6 +469,9 @@ class Trainer:
             loss.backward()
             last_terms.clear()
             last_terms.update({k: v.detach() for k, v in terms.items()})
+            if self.progress.bar is not None:  # L-BFGS reads the loss anyway: no extra sync
+                iterations = self.lbfgs.state[self.params[0]].get("n_iter", 0) - started_at[0]
+                self.progress.update(self.lbfgs_done + iterations, float(loss.detach()))
             return loss
 
         if not self.started_phase:
@@ -468,18 +483,21 @@ class Trainer:
             self.started_phase = True
             history.lbfgs_stop = "budget"
         offset = history.lbfgs_start - 1
+        started_at = [0]  # L-BFGS's own iteration count at the start of the block
+        self.progress.start("lbfgs", s.lbfgs_steps, self.lbfgs_done)
         while self.lbfgs_done < s.lbfgs_steps and self.lbfgs_evaluations < budget:
             boundary = self.state_dict()
             chunk = min(s.log_every, s.lbfgs_steps - self.lbfgs_done)
             self.lbfgs.param_groups[0]["max_iter"] = chunk
             left = budget - self.lbfgs_evaluations
             self.lbfgs.param_groups[0]["max_eval"] = max(1, min(chunk * 5 // 4, left))
-            before = self.lbfgs.state[self.params[0]].get("n_iter", 0)
+            before = started_at[0] = self.lbfgs.state[self.params[0]].get("n_iter", 0)
             previous = self.best.loss
             try:
                 self.lbfgs.step(closure)
                 loss = float(closure().detach())  # step() returns the loss before the step
             except _StopRequestedError:
+                self.progress.close()
                 self.load_state_dict(boundary)
                 self._save()
                 raise TrainingInterruptedError("lbfgs", self.lbfgs_done) from None
@@ -505,6 +523,7 @@ class Trainer:
             if self.at_step is not None:
                 self.at_step(self)
             self._save()
+        self.progress.close()
         history.lbfgs_iterations = self.lbfgs_done
         history.lbfgs_evaluations = self.lbfgs_evaluations
         self._keep_best("L-BFGS")

@@ -58,16 +58,12 @@ def test_wrong_type_in_case_parameter_is_rejected():
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["case.E=-1"], "case.E = -1.0"),
         (["case.nu=0.7"], "case.nu = 0.7"),
-        (["train.lr=abc"], "train.lr"),
-        (["case.lenght=3"], "lenght"),
-        (["case=nonexistent"], "case/nonexistent"),
-        (["model.activation=foo"], "model.activation = 'foo'"),
-        (["train.adam_steps=-5"], "train.adam_steps = -5"),
+        (["case.lenght=3"], "did you mean case.length"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_no_outputs(tmp_path, args, needle):
+    """In a real process (the many other rows: tests/test_hostile_input.py, in-process)."""
     result = run_cli(tmp_path, *args, timeout=120)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]

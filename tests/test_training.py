@@ -65,3 +65,21 @@ def test_short_plate_runs_fall_and_converge():
     solver.train()
     _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(41))
     assert metrics["rel_l2_displacement"] < 1e-3, metrics
+
+
+def test_progress_line_is_drawn_on_request_and_not_in_a_pipe(capsys):
+    from pinn_elastic.progress import Progress, wanted
+
+    assert not wanted()  # pytest's stderr is not a terminal: plain log lines only
+    solver = Solver(_config(adam_steps=12, lbfgs_steps=3, log_every=4))
+    trainer_progress = Progress(enabled=True)
+    solver.train()  # the solver's own progress: off here
+    assert "step/s" not in capsys.readouterr().err
+    from pinn_elastic.training import Trainer
+
+    params = [p for p in solver.field.parameters() if p not in set(solver.field.network.head.parameters())]
+    Trainer(
+        solver.field, params, solver.loss, solver.sample, solver.schedule(), progress=trainer_progress
+    ).run()
+    drawn = capsys.readouterr().err
+    assert "adam" in drawn and "12/12" in drawn and "lbfgs" in drawn and "loss=" in drawn
