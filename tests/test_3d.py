@@ -20,7 +20,7 @@ from tests.conftest import assert_exact_solution, make_config
 SMALL = (
     "train.n_interior=1024",
     "train.n_boundary=384",
-    "train.adam_steps=200",
+    "train.adam_steps=120",
     "train.lbfgs_steps=60",
     "model.width=32",
     "output.resolution=13",

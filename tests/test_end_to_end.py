@@ -132,7 +132,11 @@ def test_atomic_path_keeps_old_file_on_failure(tmp_path):
 
 def test_cli_runs_and_writes_outputs(tmp_path):
     result = run_cli(
-        tmp_path, *QUICK, "train.adam_steps=10", "train.lbfgs_steps=5", f"hydra.run.dir={tmp_path / 'run'}"
+        tmp_path,
+        *QUICK,
+        "train.adam_steps=10",
+        "train.lbfgs_steps=5",
+        f"hydra.run.dir={tmp_path / 'run'}",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     run_dir = tmp_path / "run"

@@ -41,7 +41,9 @@ def test_p2_displacement_converges_at_third_order_on_the_cantilever():
 
 
 def test_reference_fem_adds_metrics_and_fields(tmp_path):
-    config = make_config("case=lame_cylinder", "train=quick", "reference=fem", "output.plots=false")
+    config = make_config(
+        "case=lame_cylinder", "train=quick", "model.width=32", "reference=fem", "output.plots=false"
+    )
     metrics = run(config, tmp_path)
     assert metrics["fem_rel_l2_displacement"] < 1e-3
     assert metrics["rel_l2_displacement_vs_fem"] < 1e-2

@@ -89,7 +89,8 @@ def world(tmp_path_factory) -> Path:
     (root / "text.pt").write_text("not a checkpoint")
     (root / "a_file").write_text("")
     code, stderr = call(
-        "train.adam_steps=2", "train.lbfgs_steps=0", "train.polish=false", "train.n_interior=64",
+        "train.adam_steps=2", "train.lbfgs_steps=0", "train.polish=false", "train.energy_polish=never",
+        "train.n_interior=64",
         "train.n_boundary=32", "model.width=8", "model.depth=1", "output.resolution=11",
         "output.plots=false", "output.vtu=false", f"hydra.run.dir={root / 'good'}",
     )  # fmt: skip

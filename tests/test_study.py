@@ -17,8 +17,8 @@ def test_joblib_sweep_rerun_under_submitit_trains_nothing_again_and_is_tabulated
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     sweep = (
         "-m", "model.activation=gelu,tanh", "train=quick", "train.adam_steps=5", "train.lbfgs_steps=0",
-        "model.width=16", "train.polish=false", "output.vtu=false", "output.plots=false",
-        "output.resolution=21", "train.resume=auto", f"hydra.sweep.dir={tmp_path}",
+        "model.width=16", "train.polish=false", "train.energy_polish=never", "output.vtu=false",
+        "output.plots=false", "output.resolution=21", "train.resume=auto", f"hydra.sweep.dir={tmp_path}",
     )  # fmt: skip
     result = run_cli(tmp_path, *sweep, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     assert result.returncode == 0, result.stderr[-2000:]

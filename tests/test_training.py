@@ -82,4 +82,4 @@ def test_progress_line_is_drawn_on_request_and_not_in_a_pipe(capsys):
         solver.field, params, solver.loss, solver.sample, solver.schedule(), progress=trainer_progress
     ).run()
     drawn = capsys.readouterr().err
-    assert "adam" in drawn and "12/12" in drawn and "lbfgs" in drawn and "loss=" in drawn
+    assert "adam" in drawn and "/12 [" in drawn and "lbfgs" in drawn and "loss=" in drawn

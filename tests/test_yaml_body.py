@@ -113,6 +113,7 @@ def test_a_yaml_body_case_runs_from_the_command_line(tmp_path):
         str(CONF),
         "case=cantilever_body",
         "train=quick",
+        "model.width=32",
         "output.plots=false",
         "output.vtu=false",
         f"hydra.run.dir={tmp_path / 'run'}",

@@ -46,6 +46,7 @@ def test_lame_ring_from_yaml_and_a_mesh_runs_end_to_end(tmp_path):
         str(MESHES / "conf"),
         "case=lame_ring",
         "train=quick",
+        "model.width=32",
         "output.plots=false",
         f"hydra.run.dir={tmp_path / 'run'}",
     )
