@@ -227,7 +227,10 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as err:
         print(f"pinn-elastic-export: error: {err.filename}: {err.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"pinn-elastic-export: wrote {out} (rel_l2_displacement {metrics.get('rel_l2_displacement')})")
+    error = metrics.get("rel_l2_displacement")
+    print(
+        f"pinn-elastic-export: wrote {out}" + ("" if error is None else f" (rel L2 displacement {error:.3e})")
+    )
 
 
 if __name__ == "__main__":
