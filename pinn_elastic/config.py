@@ -86,9 +86,10 @@ class TrainConfig:
     loss_weights: dict[str, float] = field(default_factory=dict)
     checkpoint_every: int = 100
     resume: str | None = None
+    adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: whole budget)
 
     def __post_init__(self) -> None:
-        for key in ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every"):
+        for key in ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every", "adam_patience"):
             require_non_negative(f"train.{key}", getattr(self, key))
         positive = ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every")
         for key in (*positive, "polish_batches", "energy_points"):

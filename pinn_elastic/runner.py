@@ -422,6 +422,7 @@ class Solver:
             lbfgs_history=t.lbfgs_history,
             resample_every=t.resample_every,
             checkpoint_every=t.checkpoint_every,
+            adam_patience=t.adam_patience,
         )
 
     def train(

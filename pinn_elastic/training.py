@@ -138,6 +138,7 @@ class Schedule:
     resample_every: int = 0
     checkpoint_every: int = 0  # Adam steps between checkpoints (L-BFGS: every chunk); 0: none
     max_rollbacks: int = 3  # non-finite failures in a row before a phase gives up
+    adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: never)
 
 
 class BestState:
@@ -233,6 +234,7 @@ class Trainer:
         self.lbfgs: torch.optim.LBFGS | None = None
         self.lbfgs_done = self.lbfgs_evaluations = 0
         self.started_phase = False
+        self.plateau_loss, self.plateau_step = math.inf, 0  # Adam's last 1 % gain
 
     # ----- the batch -----------------------------------------------------------------------
     def new_batch(self) -> Collocation:
@@ -269,6 +271,7 @@ class Trainer:
             "best_state": copy.deepcopy(self.best.state),
             "failures": self.failures,
             "lr_scale": self.lr_scale,
+            "plateau": (self.plateau_loss, self.plateau_step),
             "history": self.history.state_dict(),
             "batch_state": None if self.batch_state is None else self.batch_state.clone(),
             "generator_state": None if self.generator is None else self.generator.get_state(),
@@ -290,6 +293,7 @@ class Trainer:
         self.history.load_state_dict(state["history"])
         self.best.loss, self.best.state = state["best_loss"], state["best_state"]
         self.failures, self.lr_scale = state["failures"], state["lr_scale"]
+        self.plateau_loss, self.plateau_step = state["plateau"]
         self.lbfgs_done, self.lbfgs_evaluations = state["lbfgs_done"], state["lbfgs_evaluations"]
         if state["adam"] is not None:
             self._new_adam()
@@ -376,6 +380,7 @@ class Trainer:
             self._new_adam()
             self.started_phase = True
             history.adam_stop = "budget"
+            self.plateau_loss, self.plateau_step = history.loss[-1], 0
         tick, tick_step = time.perf_counter(), self.step
         # on the CPU every step is checked; on a GPU only the logged ones (a check is a device sync)
         every_step = self.params[0].device.type == "cpu"
@@ -411,6 +416,10 @@ class Trainer:
                 if self.best.offer(value):
                     self.failures = 0
                 tick = time.perf_counter()  # logging is not part of the step time
+            if s.adam_patience and self._stalled(loss, step, every_step):
+                log.info("Adam stopped at step %d: less than 1 %% gain in %d steps", step, s.adam_patience)
+                history.adam_stop = "stalled"
+                break
             if self.at_step is not None:
                 self.at_step(self)
             if s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.adam_steps:
@@ -423,6 +432,16 @@ class Trainer:
         self.progress.close()
         self._keep_best("Adam")
         self._enter_lbfgs()
+
+    def _stalled(self, loss: Tensor, step: int, every_step: bool) -> bool:
+        """Whether Adam went ``adam_patience`` steps without lowering the loss by 1 %: read
+        every step on the CPU, every 25 on a GPU (a read is a device sync)."""
+        if not (every_step or step % 25 == 0):
+            return False
+        value = float(loss.detach())
+        if value < self.plateau_loss * 0.99:
+            self.plateau_loss, self.plateau_step = value, step
+        return step - self.plateau_step >= self.schedule.adam_patience
 
     def _enter_lbfgs(self) -> None:
         go_on = self.schedule.lbfgs_steps > 0 and not self.history.diverged

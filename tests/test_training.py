@@ -83,3 +83,14 @@ def test_progress_line_is_drawn_on_request_and_not_in_a_pipe(capsys):
     ).run()
     drawn = capsys.readouterr().err
     assert "adam" in drawn and "/12 [" in drawn and "lbfgs" in drawn and "loss=" in drawn
+
+
+def test_adam_stops_when_the_loss_stops_falling():
+    from pinn_elastic.config import TrainConfig
+
+    stalled = Solver(_config(adam_steps=60, lbfgs_steps=0, lr=1e-12, lr_final=1e-12, adam_patience=10))
+    history = stalled.train()  # a learning rate of 1e-12 leaves the loss where it is
+    assert history.adam_stop == "stalled" and history.adam_steps_run == 10
+    moving = Solver(_config(adam_steps=30, lbfgs_steps=0, output_layer="train", adam_patience=10))
+    assert moving.train().adam_stop == "budget"  # a plain network keeps gaining
+    assert TrainConfig().adam_patience == 0  # off by default (README: Performance)
