@@ -21,7 +21,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from the group
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 would hide results from the group
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -31,7 +31,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -94,12 +94,18 @@ class TrainedModel:
 
 def load(run_dir: str | Path, device: str | torch.device = "cpu", key: str = KEY) -> TrainedModel:
     """The trained model of a finished run folder (or of its ``checkpoint.pt``)."""
+    state = finished_state(run_dir, key)
+    return TrainedModel(_solver(state, torch.device(device)), state)
+
+
+def finished_state(run_dir: str | Path, key: str = KEY) -> dict[str, Any]:
+    """The checkpoint of a finished run, or a one-line error (unfinished: resume it first)."""
     state = checkpoint.read(run_dir, key=key)
     if state["phase"] != "complete":
         raise ConfigError(
             key, str(run_dir), "its run has not finished training; resume it with train.resume=RUN_DIR first"
         )
-    return TrainedModel(_solver(state, torch.device(device)), state)
+    return state
 
 
 def _solver(state: dict[str, Any], device: torch.device) -> Solver:
@@ -213,11 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.resolution is not None and args.resolution < 3:
             raise ConfigError("--resolution", args.resolution, "must be an integer >= 3")
-        state = checkpoint.read(args.run_dir, key=KEY)
-        if state["phase"] != "complete":
-            raise ConfigError(
-                KEY, str(args.run_dir), "its run has not finished; resume it with train.resume first"
-            )
+        state = finished_state(args.run_dir)
         folder = args.run_dir if args.run_dir.is_dir() else args.run_dir.parent
         out = args.out or folder
         metrics = export_run(state, out, args.resolution, args.points)

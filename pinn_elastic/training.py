@@ -548,15 +548,3 @@ class Trainer:
         self._keep_best("L-BFGS")
         self.phase, self.lbfgs = "done", None
         self._save()
-
-
-def train(
-    module: nn.Module,
-    params: list[Tensor],
-    loss_fn: LossFn,
-    sample: Callable[[], Collocation],
-    schedule: Schedule,
-    history: History | None = None,
-) -> History:
-    """Train ``params`` of ``module`` in place (a :class:`Trainer` without checkpoints)."""
-    return Trainer(module, params, loss_fn, sample, schedule, history).run()

@@ -16,6 +16,7 @@ import torch
 
 import pinn_elastic
 from pinn_elastic import checkpoint
+from pinn_elastic.atomic import current_umask
 from pinn_elastic.config import Config, ModelConfig, OutputConfig, TrainConfig
 from pinn_elastic.errors import ConfigError
 from pinn_elastic.pipeline import run
@@ -209,13 +210,7 @@ def test_result_files_follow_the_umask(finished_run):
     out, _ = finished_run
     for name in ("metrics.json", "fields.vtu", checkpoint.FILE):
         mode = stat.S_IMODE(os.stat(out / name).st_mode)
-        assert mode == 0o666 & ~_umask(), (name, oct(mode))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        assert mode == 0o666 & ~current_umask(), (name, oct(mode))
 
 
 def test_bad_checkpoints_are_refused_in_one_line(finished_run, tmp_path):
