@@ -22,6 +22,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
+from . import distributed
 from .config import (
     Config,
     InverseConfig,
@@ -72,11 +73,16 @@ def app(cfg: DictConfig) -> float | None:
     from .pipeline import RunInterruptedError, run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    group = distributed.current()
+    if group.active and group.is_root:
+        group.broadcast(str(output_dir))  # the other ranks' run folder (see main)
     try:
         config = to_config(cfg)
         cwd = Path(hydra.utils.get_original_cwd())
         metrics = run(config, output_dir, base_dir=[*_case_folder(), cwd])
     except RunInterruptedError as err:
+        if not group.is_root:
+            raise SystemExit(130 if err.signal_name == "SIGINT" else 143) from None
         print(
             f"pinn-elastic: {err.signal_name}: stopped during {err.phase} at step {err.step}; outputs of "
             f"the current state in {output_dir}; resume with: {resume_command(output_dir)}",
@@ -86,9 +92,10 @@ def app(cfg: DictConfig) -> float | None:
         raise SystemExit(130 if err.signal_name == "SIGINT" else 143) from None
     except ConfigError as err:
         # Exit from inside the job: Hydra would otherwise print its own report first.
-        print(f"pinn-elastic: error: {err}", file=sys.stderr)
-        logging.shutdown()
-        _remove_run_folder(output_dir)
+        if group.is_root:
+            print(f"pinn-elastic: error: {err}", file=sys.stderr)
+            logging.shutdown()
+            _remove_run_folder(output_dir)
         raise SystemExit(2) from None
     log.info("outputs in %s", output_dir)
     return metrics.get("rel_l2_displacement")
@@ -171,12 +178,16 @@ def main() -> None:
     if not (CONF_DIR / "config.yaml").is_file():
         sys.exit(f"pinn-elastic: error: config folder {CONF_DIR} not found; install with `pip install -e .`")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us, so we print them in one line
+    group = distributed.start()
     try:
+        if group.active:
+            _join_rank_zero(group)
         if {"--cfg", "-c"} & set(sys.argv[1:]):
             validate(sys.argv[1:])  # Hydra prints the config without running the task
         app()
     except (ConfigError, HydraException, OmegaConfBaseException) as err:
-        print(f"pinn-elastic: error: {one_line(err)}", file=sys.stderr)
+        if group.is_root:
+            print(f"pinn-elastic: error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
     except OSError as err:  # the run folder cannot be made or written
         where = err.filename or "the run folder"
@@ -186,6 +197,35 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    finally:
+        distributed.stop()
+
+
+NOT_A_RUN = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
+
+
+def _join_rank_zero(group: distributed.Group) -> None:
+    """Under torchrun: one run, in rank 0's run folder. Rank 0 hands its folder to the others
+    once Hydra has made it (:func:`app`); they write nothing there (no ``.hydra``, no log) and
+    print nothing. A sweep (``-m``) is refused: sweep outside torchrun, or launch torchrun per job."""
+    argv = sys.argv[1:]
+    if {"-m", "--multirun"} & set(argv):
+        raise ConfigError("-m", None, "a sweep cannot run under torchrun; run the sweep without torchrun")
+    if group.is_root:
+        return
+    if set(NOT_A_RUN) & {a.split("=", 1)[0] for a in argv}:
+        sys.exit(0)  # rank 0 prints (help, config) alone
+    run_dir = group.broadcast(None)
+    kept = [a for a in argv if not a.lstrip("+").startswith("hydra.run.dir=")]
+    quoted = "'" + run_dir.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    sys.argv[1:] = [
+        *kept,
+        f"hydra.run.dir={quoted}",
+        "hydra.output_subdir=null",
+        "hydra/job_logging=disabled",
+        "hydra/hydra_logging=disabled",
+    ]
+    logging.getLogger().setLevel(logging.ERROR)
 
 
 def validate(argv: list[str]) -> None:

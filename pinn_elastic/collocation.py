@@ -13,6 +13,7 @@ from torch import Tensor
 
 from .constraints import HardConstraints
 from .derivatives import Jet
+from .distributed import Group, shard_rows
 from .errors import ConfigError
 from .problem import Displacement, Problem, components_of, term_name
 from .scaling import Scales
@@ -41,6 +42,8 @@ class Collocation:
     boundary_constraint: tuple[Jet, Jet] | None = None  # (lift, phi) jets, gradients only
     # inverse.field=E: (m at interior points (N,), grad g there (N, d), m at boundary points (M,))
     modulus: tuple[Tensor, Tensor, Tensor] | None = None
+    # a rank's shard of a batch (:mod:`pinn_elastic.distributed`): each term's rows in the whole batch
+    rows_total: dict[str, int] | None = None
 
     def to(self, *args, **kwargs) -> Collocation:
         """``Tensor.to`` (device and/or dtype) applied to every tensor and jet."""
@@ -90,10 +93,18 @@ def sample_collocation(
     generator: torch.Generator,
     dtype: torch.dtype,
     constraints: HardConstraints | None,
+    shard: Group | None = None,
 ) -> Collocation:
-    """Sample the body and its boundaries and evaluate all data there (on the CPU)."""
+    """Sample the body and its boundaries and evaluate all data there (on the CPU). With
+    ``shard`` (several ranks) the whole batch is drawn, as one process would, and this rank's
+    rows of every point set are kept (:func:`~pinn_elastic.distributed.shard_rows`) before
+    anything is evaluated on them; ``rows_total`` records the batch's row counts."""
     geometry, dim = problem.geometry, problem.dim
     x = geometry.sample_interior(n_interior, generator, torch.float64)
+    rows_total = None
+    if shard is not None and shard.active:
+        rows_total = {"navier": len(x) * dim}
+        x = x[shard_rows(len(x), shard)]
     body_force = None
     if problem.body_force is not None:
         body_force = problem.body_force(x) * scales.length / scales.stress
@@ -109,6 +120,11 @@ def sample_collocation(
             if not comps:
                 continue
         xb, nb = sampled[condition.boundary]
+        name = term_name(condition, dim)
+        if rows_total is not None:
+            rows_total[name] = len(xb) * len(comps)
+            keep = shard_rows(len(xb), shard)
+            xb, nb = xb[keep], nb[keep]
         if isinstance(condition, Displacement):
             kind, target = "displacement", condition.evaluate(xb) / scales.displacement
         else:
@@ -116,7 +132,6 @@ def sample_collocation(
         _require_finite(f"the {kind} data on boundary {condition.boundary!r}", target, xb)
         rows = slice(start, start + len(xb))
         start += len(xb)
-        name = term_name(condition, dim)
         terms.append(BoundaryTerm(name, kind, rows, comps, target[:, list(comps)].to(dtype)))
         points.append(xb)
         normals.append(nb)
@@ -129,6 +144,7 @@ def sample_collocation(
         boundary=boundary.to(dtype),
         normals=(torch.cat(normals) if normals else torch.zeros(0, dim, dtype=torch.float64)).to(dtype),
         terms=terms,
+        rows_total=rows_total,
     )
     if constraints is not None and constraints.active:
         for points, hessian, where in ((interior, True, "interior"), (boundary, False, "boundary")):
@@ -155,9 +171,11 @@ def with_term(
     target: Tensor,
     scale: Tensor | None,
     constraint: tuple[Jet, Jet] | None,
+    points_total: int | None = None,
 ) -> Collocation:
     """``colloc`` with one more displacement term on extra points (appended to the boundary
-    rows, normals zero): measured displacements, with the constraint jets at those points."""
+    rows, normals zero): measured displacements, with the constraint jets at those points.
+    A rank's shard (``colloc.rows_total``) gives the term's points in the whole batch."""
     start = len(colloc.boundary)
     dim = points.shape[1]
     rows = slice(start, start + len(points))
@@ -165,8 +183,12 @@ def with_term(
     boundary_constraint = colloc.boundary_constraint
     if boundary_constraint is not None and constraint is not None:
         boundary_constraint = tuple(_cat_jets(a, b) for a, b in zip(boundary_constraint, constraint))
+    rows_total = colloc.rows_total
+    if rows_total is not None:
+        rows_total = {**rows_total, name: (points_total or len(points)) * dim}
     return replace(
         colloc,
+        rows_total=rows_total,
         boundary=torch.cat([colloc.boundary, points]),
         normals=torch.cat([colloc.normals, torch.zeros_like(points)]),
         terms=[*colloc.terms, term],

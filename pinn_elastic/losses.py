@@ -55,9 +55,13 @@ def residuals(
     return out
 
 
-def loss_terms(residual: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Mean square of every residual."""
-    return {name: (r * r).mean(-1) for name, r in residual.items()}
+def loss_terms(residual: dict[str, Tensor], rows_total: dict[str, int] | None = None) -> dict[str, Tensor]:
+    """Mean square of every residual; with ``rows_total`` (a rank's shard of a batch,
+    :mod:`pinn_elastic.distributed`) the sum of squares over the batch's row count: this
+    rank's part of the batch's mean."""
+    if rows_total is None:
+        return {name: (r * r).mean(-1) for name, r in residual.items()}
+    return {name: (r * r).sum(-1) / rows_total[name] for name, r in residual.items()}
 
 
 def total_loss(terms: dict[str, Tensor], weights: dict[str, float]) -> Tensor:

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from .collocation import Collocation
 from .derivatives import Jet
+from .distributed import SINGLE, Group, triangular_factor
 from .losses import residuals
 from .models import MLP
 from .taylor import feature_jet
@@ -143,7 +144,8 @@ def assemble(
     ``|A theta - b|^2`` is the weighted loss. Only what the residuals use is formed: per
     component, one column of the basis Hessians and their trace. The system is assembled in
     the features' dtype (float32 features carry no more digits than that) and returned in
-    float64.
+    float64. A shard of a batch spread over ranks (``colloc.rows_total``) is scaled by the
+    batch's row counts, so that the ranks' systems stacked are the batch's.
     """
     dim = colloc.interior.shape[1]
     feats_int = _with_constant(features_interior)
@@ -163,7 +165,8 @@ def assemble(
     offset_r = residuals(lift_int, lift_bnd, colloc, lam, mu, with_data=True)
     columns, rhs = [], []
     for block, (name, offset) in zip(blocks, offset_r.items()):
-        scale = (weights.get(name, 1.0) / block.shape[0]) ** 0.5
+        rows = block.shape[0] if colloc.rows_total is None else colloc.rows_total[name]
+        scale = (weights.get(name, 1.0) / rows) ** 0.5
         columns.append(scale * block)
         rhs.append(-scale * offset)
     return torch.cat(columns).double(), torch.cat(rhs).double()
@@ -179,7 +182,13 @@ class SpectralFactor:
     c: Tensor
 
     @classmethod
-    def of(cls, A: Tensor, b: Tensor) -> SpectralFactor:
+    def of(cls, A: Tensor, b: Tensor, group: Group = SINGLE) -> SpectralFactor:
+        """The factor of ``A theta ~= b``; with several ranks, of their rows stacked
+        (:func:`~pinn_elastic.distributed.triangular_factor`)."""
+        if group.active:
+            R, qtb = triangular_factor(A, b, group)
+            U, S, Vh = torch.linalg.svd(R)
+            return cls(S, Vh, U.T @ qtb)
         Q, R = torch.linalg.qr(A)
         U, S, Vh = torch.linalg.svd(R)
         return cls(S, Vh, U.T @ (Q.T @ b))
@@ -197,9 +206,10 @@ class SpectralFactor:
         return self.Vh.T @ (inverse * self.c)
 
 
-def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
-    """:meth:`SpectralFactor.solution`: as robust as an SVD of ``A`` at the cost of one QR."""
-    return SpectralFactor.of(A, b).solution(ridge, rcond)
+def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11, group: Group = SINGLE) -> Tensor:
+    """:meth:`SpectralFactor.solution`: as robust as an SVD of ``A`` at the cost of one QR
+    (with several ranks, of the rows of all of them)."""
+    return SpectralFactor.of(A, b, group).solution(ridge, rcond)
 
 
 def set_output_layer(network: MLP, theta: Tensor) -> None:
@@ -211,15 +221,23 @@ def set_output_layer(network: MLP, theta: Tensor) -> None:
 
 
 def fit_output_layer(
-    network: MLP, colloc: Collocation, lam: float, mu: float, weights: dict[str, float], ridge: float = 0.0
+    network: MLP,
+    colloc: Collocation,
+    lam: float,
+    mu: float,
+    weights: dict[str, float],
+    ridge: float = 0.0,
+    group: Group = SINGLE,
 ) -> float:
-    """Set ``network.head`` to the least-squares optimum of the loss; returns that loss."""
+    """Set ``network.head`` to the least-squares optimum of the loss; returns that loss
+    (of the whole batch, where ``colloc`` is this rank's shard of it)."""
     net64 = copy.deepcopy(network).to(torch.float64)
     colloc64 = colloc.to(torch.float64)
     with torch.no_grad():
         feats_int = feature_jet(net64, colloc64.interior, hessian=True)
         feats_bnd = feature_jet(net64, colloc64.boundary, hessian=False)
     A, b = assemble(feats_int, feats_bnd, colloc64, lam, mu, weights)
-    theta = solve(A, b, ridge)
+    theta = solve(A, b, ridge, group=group)
     set_output_layer(network, theta)
-    return float(((A @ theta - b) ** 2).sum() + ridge**2 * (theta**2).sum())
+    misfit = group.sum(((A @ theta - b) ** 2).sum())
+    return float(misfit + ridge**2 * (theta**2).sum())

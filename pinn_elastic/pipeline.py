@@ -20,13 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .atomic import write_text
 from .config import Config
+from .errors import ConfigError
 from .evaluation import Fields, exact, fields_from, predict, probe_value, relative_l2
 from .export import as_3d, point_data, symmetric_components, write_vtu
 from .geometry import EvaluationMesh, mid_plane, nodal_weights
 from .monitor import time_to_reach
+from .polish import PolishReport
 from .problem import AXES, quantity_label
 from .progress import logging_around_the_line
 from .reference.fem import check_available, solve_fem
@@ -53,11 +55,18 @@ class RunInterruptedError(Exception):
 
 def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None = None) -> dict[str, Any]:
     """Solve, evaluate and write ``metrics.json``, ``fields.vtu``, plots and ``checkpoint.pt``
-    to ``output_dir``; with ``train.resume``, continue the run of a checkpoint."""
+    to ``output_dir``; with ``train.resume``, continue the run of a checkpoint.
+
+    Under torchrun (:mod:`pinn_elastic.distributed`) every rank trains its shard of the points;
+    rank 0 reads the checkpoint to resume (and hands it to the others), writes checkpoints, and
+    after training polishes, evaluates and writes alone. The other ranks return ``{}``."""
     wall = time.perf_counter()
     bases = _bases(base_dir)
-    state = _resume_state(config, output_dir)
+    group = distributed.current()
+    state = _shared_resume_state(config, output_dir, group)
     if state is not None and state["phase"] == "complete":
+        if not group.is_root:
+            return {}
         log.info("the checkpoint's run is complete: outputs rewritten from it, nothing trained")
         from .trained import export_run
 
@@ -81,13 +90,13 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     def save(trainer: Trainer) -> None:
         checkpoint.save(checkpoint_file, {**identity, "phase": "training", "trainer": trainer.state_dict()})
 
-    snapshots = Snapshots(solver, output_dir) if config.output.snapshots_every else None
+    snapshots = Snapshots(solver, output_dir) if config.output.snapshots_every and group.is_root else None
     train_start = time.perf_counter()
     with interruption() as stop, logging_around_the_line():
         try:
             history = solver.train(
                 resume=None if state is None else state["trainer"],
-                checkpoint=save,
+                checkpoint=save if group.is_root else None,
                 should_stop=stop.requested,
                 at_step=snapshots,
             )
@@ -97,10 +106,18 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
             )
             trainer = solver.trainer
             metrics = {"interrupted": {"signal": stop.signal_name, "phase": err.phase, "step": err.step}}
-            write_outputs(solver, trainer.history, metrics, output_dir, config.output.resolution, wall)
+            if group.is_root:
+                solver.leave_group()
+                write_outputs(solver, trainer.history, metrics, output_dir, config.output.resolution, wall)
             raise RunInterruptedError(err.phase, err.step, checkpoint_file, stop.signal_name) from None
     train_seconds = time.perf_counter() - train_start
-    run_metrics = _post_training(solver, history)
+    shared_polish = None  # several ranks polish a forward run together, each on its shard
+    if group.active and config.train.polish and solver.unknowns is None and solver.modulus is None:
+        shared_polish = solver.polish()
+    if not group.is_root:
+        return {}
+    solver.leave_group()  # what follows runs on rank 0 alone
+    run_metrics = _post_training(solver, history, shared_polish)
     run_metrics.update(
         {
             "setup_seconds": train_start - wall,
@@ -145,6 +162,23 @@ def _bases(base_dir: Path | Sequence[Path] | None) -> list[Path]:
     return [Path(b).resolve() for b in base_dir]
 
 
+def _shared_resume_state(config: Config, output_dir: Path, group: distributed.Group) -> dict[str, Any] | None:
+    """:func:`_resume_state`, read by rank 0 and handed to every rank (the run folder need not be
+    on a file system the other nodes see); a refused checkpoint is refused on every rank."""
+    if not group.active:
+        return _resume_state(config, output_dir)
+    outcome: tuple[str, Any] = ("ok", None)
+    if group.is_root:
+        try:
+            outcome = ("ok", _resume_state(config, output_dir))
+        except ConfigError as err:
+            outcome = ("error", (err.key, err.value, err.allowed))
+    kind, value = group.broadcast(outcome)
+    if kind == "error":
+        raise ConfigError(*value)
+    return value
+
+
 def _resume_state(config: Config, output_dir: Path) -> dict[str, Any] | None:
     """The checkpoint ``train.resume`` names (``auto``: this run folder's, if any), checked
     against this run's configuration; None for a fresh start."""
@@ -160,8 +194,9 @@ def _resume_state(config: Config, output_dir: Path) -> dict[str, Any] | None:
     return state
 
 
-def _post_training(solver: Solver, history: History) -> dict[str, Any]:
-    """Identification (inverse runs), the polishes and the error estimate, as metrics."""
+def _post_training(solver: Solver, history: History, polished: PolishReport | None = None) -> dict[str, Any]:
+    """Identification (inverse runs), the polishes and the error estimate, as metrics
+    (``polished``: the least-squares polish, already done by all ranks)."""
     config = solver.config
     metrics: dict[str, Any] = _identify(solver, history) if solver.unknowns is not None else {}
     polish_metrics: dict[str, Any] = {"polish_applied": False}
@@ -170,7 +205,7 @@ def _post_training(solver: Solver, history: History) -> dict[str, Any]:
     if graded:
         log.info("inverse.field=E: no polish, energy polish or error estimate (they assume one material)")
     if config.train.polish and not graded:
-        report = solver.polish()
+        report = polished or solver.polish()
         polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
         log.info(
             "polish: %s (ridge %.0e, hold-out loss %.3e against %.3e trained, %d columns, %.1f s)",

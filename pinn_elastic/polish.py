@@ -23,6 +23,10 @@ least squares (float64), exactly as the training head does, on points the run ne
 
   the spread of the two fits (their sampling error) and the change to the nearest rung of the
   ladder (the filter's bias), :math:`\alpha'` the neighbours of :math:`\alpha^*`.
+
+With several ranks (``group``) every batch is a rank's shard: the systems are factored across
+ranks (:func:`~pinn_elastic.distributed.triangular_factor`) and every loss and norm is summed
+over them, so each rank keeps the same fit.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from .collocation import Collocation
+from .distributed import SINGLE, Group
 from .field import DisplacementField
 from .lstsq import SpectralFactor, assemble
 from .taylor import enriched_jet, feature_jet
@@ -120,19 +125,27 @@ def polish(
     lam: float,
     mu: float,
     weights: dict[str, float],
+    group: Group = SINGLE,
 ) -> PolishReport:
     """Fit the enriched output layer as in the module docstring; set ``field.network.readout``
     when it lowers the hold-out loss. The batches must carry float64 tensors on the field's device."""
+
+    def total(value: Tensor) -> float:  # a sum over this rank's rows, summed over the ranks
+        return float(group.sum(value.reshape(1).clone())[0])
+
+    def norm(u: Tensor) -> float:
+        return total((u * u).sum()) ** 0.5
+
     start = time.perf_counter()
     net = copy.deepcopy(field.network).to(torch.float64)
     net.readout = None
     with torch.no_grad():
-        factor_a = SpectralFactor.of(*_system(net, set_a, lam, mu, weights, enriched=True))
-        factor_b = SpectralFactor.of(*_system(net, set_b, lam, mu, weights, enriched=True))
+        factor_a = SpectralFactor.of(*_system(net, set_a, lam, mu, weights, enriched=True), group)
+        factor_b = SpectralFactor.of(*_system(net, set_b, lam, mu, weights, enriched=True), group)
         A_c, b_c = _system(net, [holdout], lam, mu, weights, enriched=True)
         A_head, b_head = _system(net, [holdout], lam, mu, weights, enriched=False)
         head = torch.cat([net.head.weight, net.head.bias[:, None]], 1).reshape(-1)
-        trained = float(((A_head @ head - b_head) ** 2).sum())
+        trained = total(((A_head @ head - b_head) ** 2).sum())
         features, lift, phi = _interior_field(net, holdout)
         dim = holdout.interior.shape[1]
 
@@ -143,15 +156,15 @@ def polish(
         for ridge in RIDGES:
             theta_a, theta_b = factor_a.solution(ridge), factor_b.solution(ridge)
             theta = (theta_a + theta_b) / 2
-            loss = float(((A_c @ theta - b_c) ** 2).sum())
+            loss = total(((A_c @ theta - b_c) ** 2).sum())
             fits.append((loss, ridge, theta, displacement(theta_a), displacement(theta_b)))
         best = min(range(len(fits)), key=lambda i: fits[i][0])
         loss, ridge, theta, u_a, u_b = fits[best]
         u = (u_a + u_b) / 2
-        norm = torch.linalg.vector_norm(u)
-        spread = float(torch.linalg.vector_norm(u_a - u_b) / (2 * norm))
+        size = norm(u)
+        spread = norm(u_a - u_b) / (2 * size)
         neighbours = [(fits[i][3] + fits[i][4]) / 2 for i in (best - 1, best + 1) if 0 <= i < len(fits)]
-        sensitivity = min((float(torch.linalg.vector_norm(u - v) / norm) for v in neighbours), default=0.0)
+        sensitivity = min((norm(u - v) / size for v in neighbours), default=0.0)
     applied = loss < trained
     if applied:
         field.network.readout = readout_layer(theta, field.network.head.weight)
@@ -163,8 +176,8 @@ def polish(
         ridge_sensitivity=sensitivity,
         holdout_loss=loss,
         trained_holdout_loss=trained,
-        relative_holdout_loss=loss / max(float((b_c**2).sum()), 1e-300),
+        relative_holdout_loss=loss / max(total((b_c**2).sum()), 1e-300),
         columns=A_c.shape[1],
-        rows=A_c.shape[0] * len(set_a),
+        rows=int(total(A_c.new_tensor(float(A_c.shape[0] * len(set_a))))),
         seconds=time.perf_counter() - start,
     )

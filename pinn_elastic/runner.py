@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import energy
+from . import distributed, energy
 from .case_loader import load_case
 from .collocation import Collocation, sample_collocation, with_term
 from .compiling import maybe_compile
@@ -74,7 +74,9 @@ class PhysicsLoss:
     its least-squares optimum for the current hidden features, so the optimisers move the
     hidden layers only and the loss is the best one those features allow. With ``compile``
     the feature sweep and the residuals run under ``torch.compile`` (the least-squares solve
-    stays eager); the forward engine only.
+    stays eager); the forward engine only. On a rank's shard of a batch (``group`` of several
+    ranks) the terms are this rank's parts of the batch's (:mod:`pinn_elastic.distributed`)
+    and the head is solved over all ranks' rows.
     """
 
     def __init__(
@@ -88,8 +90,9 @@ class PhysicsLoss:
         ridge: float = 0.0,
         unknowns: MaterialUnknowns | None = None,
         modulus: ModulusField | None = None,
+        group: distributed.Group = distributed.SINGLE,
     ) -> None:
-        self.field, self.lam, self.mu, self.weights = field, lam, mu, weights
+        self.field, self.lam, self.mu, self.weights, self.group = field, lam, mu, weights, group
         self.solve_head, self.ridge, self.unknowns, self.modulus = solve_head, ridge, unknowns, modulus
         self._features = maybe_compile(self._feature_parts, "the feature sweep", compile)
         self._head_terms = maybe_compile(self._terms_from_features, "the residuals", compile)
@@ -113,12 +116,14 @@ class PhysicsLoss:
                     else replace(colloc, modulus=tuple(t.detach() for t in colloc.modulus))
                 )
                 A, b = assemble(f_int.detach(), f_bnd.detach(), fixed, lam, mu, self.weights)
-                theta = solve(A, b, self.ridge)
+                theta = solve(A, b, self.ridge, group=self.group)
                 set_output_layer(self.field.network, theta)
             terms = self._head_terms(*parts, colloc)
             if self.ridge:
-                # part of the reduced loss; constant in the hidden layers at the optimum (envelope theorem)
-                terms["head_ridge"] = self.ridge**2 * (theta**2).sum().to(parts[0].dtype)
+                # part of the reduced loss; constant in the hidden layers at the optimum (envelope
+                # theorem); each rank holds its share of it
+                ridge_term = self.ridge**2 * (theta**2).sum() / self.group.world
+                terms["head_ridge"] = ridge_term.to(parts[0].dtype)
         else:
             terms = self._plain_terms(colloc)
         return total_loss(terms, self.weights), terms
@@ -134,11 +139,11 @@ class PhysicsLoss:
         net = self.field.network
         f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
         interior, boundary = self.field.constrain(apply_head(net, f_int), apply_head(net, f_bnd), colloc)
-        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
+        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu), colloc.rows_total)
 
     def _terms(self, colloc: Collocation) -> dict[str, torch.Tensor]:
         interior, boundary = self.field.jets(colloc)
-        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu))
+        return loss_terms(residuals(interior, boundary, colloc, self.lam, self.mu), colloc.rows_total)
 
 
 class Solver:
@@ -154,9 +159,11 @@ class Solver:
         """``for_evaluation``: rebuild a trained run's solver (:mod:`pinn_elastic.trained`):
         an inverse run's data file is not read, its ``truth`` is given."""
         self.config, self.for_evaluation, self.trainer = config, for_evaluation, None
+        self.group = distributed.current()
         self._given_truth = truth or {}
         self.problem, self.params = load_case(config.case, base_dir)
         self.device = resolve_device(config.device)
+        distributed.check_gpus(self.group, self.device)
         mixed = config.dtype == "mixed"
         self.dtype = torch.float64 if mixed else getattr(torch, config.dtype)
         self.adam_dtype = torch.float32 if mixed else self.dtype  # mixed: Adam in float32
@@ -204,6 +211,7 @@ class Solver:
             ridge=train_cfg.head_ridge,
             unknowns=self.unknowns,
             modulus=self.modulus,
+            group=self.group,
         )
         if train_cfg.compile and train_cfg.derivatives != "forward":
             log.warning("train.compile=true applies to train.derivatives=forward; nested autograd runs eager")
@@ -308,9 +316,12 @@ class Solver:
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         with_data: bool = False,
+        shard: bool = False,
     ) -> Collocation:
         """A training-size batch on the run's device, from the run's generator unless given;
-        ``with_data`` appends an inverse run's measurements as the ``data`` term."""
+        ``with_data`` appends an inverse run's measurements as the ``data`` term; ``shard``
+        keeps this rank's part of the batch (and of the measurements) when several train."""
+        group = self.group if shard else None
         t = self.config.train
         dtype = self.dtype if dtype is None else dtype
         colloc = sample_collocation(
@@ -321,13 +332,26 @@ class Solver:
             self.generator if generator is None else generator,
             dtype,
             self.constraints,
+            group,
         )
         if with_data and self.data is not None:
             rows, relative = self.data
-            scale = None if relative is None else relative.to(dtype)
-            constraint = None if rows.constraint is None else tuple(j.to(dtype) for j in rows.constraint)
+            keep = slice(None) if group is None else distributed.shard_rows(len(rows.points), group)
+            scale = None if relative is None else relative[keep].to(dtype)
+            constraint = None
+            if rows.constraint is not None:
+                constraint = tuple(
+                    Jet(*(None if p is None else p[keep].to(dtype) for p in (j.value, j.grad, j.hess)))
+                    for j in rows.constraint
+                )
             colloc = with_term(
-                colloc, "data", rows.points.to(dtype), rows.targets.to(dtype), scale, constraint
+                colloc,
+                "data",
+                rows.points[keep].to(dtype),
+                rows.targets[keep].to(dtype),
+                scale,
+                constraint,
+                len(rows.points),
             )
         return colloc.to(self.device)
 
@@ -363,17 +387,21 @@ class Solver:
         return enriched_error_estimate(self.field, fresh, self.lam_hat, self.mu_hat, self.loss.weights)
 
     def polish(self) -> PolishReport:
-        """The least-squares polish (:mod:`pinn_elastic.polish`) on fresh, independent points."""
+        """The least-squares polish (:mod:`pinn_elastic.polish`) on fresh, independent points
+        (with several ranks, every rank on its shard of them)."""
 
         def draw(i: int) -> Collocation:
             generator = torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET * (i + 1))
-            return self.sample(generator, torch.float64)
+            return self.sample(generator, torch.float64, shard=True)
 
         holdout, model = draw(0), self.config.model
         columns = columns_of(model.depth, model.width, self.problem.dim)
-        k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows_of(holdout)))
+        rows = rows_of(holdout) if holdout.rows_total is None else sum(holdout.rows_total.values())
+        k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows))
         set_a, set_b = [draw(1 + i) for i in range(k)], [draw(1 + k + i) for i in range(k)]
-        return polish(self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights)
+        return polish(
+            self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights, self.group
+        )
 
     def energy_polish_wanted(self, residual: PolishReport | None) -> bool:
         """``train.energy_polish``: ``always``, ``never``, or ``auto``: where a clamp meets a
@@ -406,9 +434,22 @@ class Solver:
         ]
         return energy.energy_polish(self.field, *quadratures, self.lam_hat, self.mu_hat)
 
+    def leave_group(self) -> None:
+        """Go on as a single process (rank 0 after training: polish, evaluation, outputs), with
+        the CPU threads of this node's ranks, which are done."""
+        if self.group.active and self.device.type == "cpu":
+            torch.set_num_threads(distributed.node_threads())
+        self.group = self.loss.group = distributed.SINGLE
+
     def fit_head(self, colloc: Collocation) -> float:
         return fit_output_layer(
-            self.field.network, colloc, self.lam_hat, self.mu_hat, self.loss.weights, self.loss.ridge
+            self.field.network,
+            colloc,
+            self.lam_hat,
+            self.mu_hat,
+            self.loss.weights,
+            self.loss.ridge,
+            self.loss.group,
         )
 
     def schedule(self) -> Schedule:
@@ -445,7 +486,7 @@ class Solver:
             self.field,
             params,
             self.loss,
-            lambda: self.sample(with_data=True),
+            lambda: self.sample(with_data=True, shard=True),
             self.schedule(),
             history,
             generator=self.generator,
@@ -454,7 +495,8 @@ class Solver:
             checkpoint=checkpoint,
             should_stop=should_stop,
             at_step=at_step,
-            progress=Progress(),
+            progress=Progress() if self.group.is_root else Progress(enabled=False),
+            group=self.group,
         )
         if resume is not None:
             self.trainer.load_state_dict(resume)

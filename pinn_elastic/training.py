@@ -15,6 +15,11 @@ ends on the best state and :attr:`History.diverged` says so.
 **Interruption.** ``should_stop()`` is read after every Adam step and every loss evaluation of
 L-BFGS; when it turns true the trainer checkpoints the last step boundary and raises
 :class:`TrainingInterruptedError` (mid-chunk, L-BFGS first returns to the chunk's start).
+
+**Several ranks** (``group``, :mod:`pinn_elastic.distributed`): each rank's ``loss_fn`` returns
+its part of the batch's loss; after every evaluation the loss, its terms and the gradients are
+summed across ranks in one all-reduce, and an interruption on any rank stops all of them, so
+every decision above reads the same numbers on every rank.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from .collocation import Collocation
+from .distributed import SINGLE, Group
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -214,8 +220,10 @@ class Trainer:
         should_stop: Callable[[], bool] | None = None,
         at_step: Callable[[Trainer], None] | None = None,
         progress: Progress | None = None,
+        group: Group = SINGLE,
     ) -> None:
         self.module, self.params, self.loss_fn, self.draw = module, params, loss_fn, draw
+        self.group = group
         self.progress = progress or Progress(enabled=False)
         self.schedule, self.generator = schedule, generator
         self.history = history if history is not None else History()
@@ -303,6 +311,32 @@ class Trainer:
             self._new_lbfgs()
             self.lbfgs.load_state_dict(state["lbfgs"])
 
+    def _loss(self, batch: Collocation, backward: bool = False) -> tuple[Tensor, dict[str, Tensor]]:
+        """The batch's loss and terms (with ``backward``, the gradients too): with several ranks,
+        this rank's parts summed with the others' in one all-reduce (the loss then detached)."""
+        loss, terms = self.loss_fn(batch)
+        if backward:
+            loss.backward()
+        if not self.group.active:
+            return loss, terms
+        names = list(terms)
+        with_grad = [p for p in self.params if p.grad is not None] if backward else []
+        parts = [loss.detach().reshape(1), *(terms[n].detach().reshape(1) for n in names)]
+        dtype = with_grad[0].grad.dtype if with_grad else loss.dtype
+        packed = torch.cat([t.to(dtype) for t in parts] + [p.grad.reshape(-1) for p in with_grad])
+        self.group.sum(packed)
+        offset = len(parts)
+        for p in with_grad:
+            p.grad.copy_(packed[offset : offset + p.numel()].view_as(p.grad))
+            offset += p.numel()
+        return packed[0].to(loss.dtype), {n: packed[1 + i].to(loss.dtype) for i, n in enumerate(names)}
+
+    def _stop_requested(self) -> bool:
+        """``should_stop()`` on any rank."""
+        if self.should_stop is None:
+            return False
+        return self.group.any(self.should_stop())
+
     def _save(self) -> None:
         if self.checkpoint is not None:
             self.checkpoint(self)
@@ -320,7 +354,7 @@ class Trainer:
             self.new_batch()
         if not history.step:
             self.module.to(self.adam_dtype if self.phase == "adam" else self.dtype)
-            loss, terms = self.loss_fn(self._batch())
+            loss, terms = self._loss(self._batch())
             self.best.offer(float(loss.detach()))
             history.record(0, "start", float(loss.detach()), _floats(terms), self._seconds())
             history.trace(0)
@@ -390,8 +424,7 @@ class Trainer:
             if s.resample_every and step > 1 and (step - 1) % s.resample_every == 0:
                 self.new_batch()
             self.adam.zero_grad(set_to_none=True)
-            loss, terms = self.loss_fn(self._batch())
-            loss.backward()
+            loss, terms = self._loss(self._batch(), backward=True)
             logged = step % s.log_every == 0 or step == s.adam_steps or step == 1
             if (every_step or logged) and not _finite(loss, self.params):
                 if not self._rollback("adam", step):
@@ -425,7 +458,7 @@ class Trainer:
             if s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.adam_steps:
                 self._save()
                 tick = time.perf_counter()
-            if self.should_stop is not None and self.should_stop():
+            if self._stop_requested():
                 self.progress.close()
                 self._save()
                 raise TrainingInterruptedError("adam", step)
@@ -454,11 +487,11 @@ class Trainer:
 
     def _keep_best(self, phase: str) -> None:
         """End a phase on the best state seen: a last step or line search can land higher."""
-        current = float(self.loss_fn(self._batch())[0].detach())
+        current = float(self._loss(self._batch())[0].detach())
         if self.best.loss < current or not math.isfinite(current):
             log.info("%s ended at loss %.3e; restoring the best state (%.3e)", phase, current, self.best.loss)
             self.best.restore()
-            self.loss_fn(self._batch())  # a loss that solves the output layer sets it for this state
+            self._loss(self._batch())  # a loss that solves the output layer sets it for this state
         else:
             self.best.offer(current)
 
@@ -480,12 +513,11 @@ class Trainer:
         budget = s.lbfgs_steps * 5 // 4  # loss evaluations, line searches included: PyTorch's ratio
 
         def closure() -> Tensor:
-            if self.should_stop is not None and self.should_stop():
+            if self._stop_requested():
                 raise _StopRequestedError
             self.lbfgs_evaluations += 1
             self.lbfgs.zero_grad(set_to_none=True)
-            loss, terms = self.loss_fn(colloc)
-            loss.backward()
+            loss, terms = self._loss(colloc, backward=True)
             last_terms.clear()
             last_terms.update({k: v.detach() for k, v in terms.items()})
             if self.progress.bar is not None:  # L-BFGS reads the loss anyway: no extra sync
