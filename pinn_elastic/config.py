@@ -87,9 +87,11 @@ class TrainConfig:
     checkpoint_every: int = 100
     resume: str | None = None
     adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: whole budget)
+    adam_probe: int = 25  # Adam stops after this many steps if none gained 1 % on the start (0: off)
 
     def __post_init__(self) -> None:
-        for key in ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every", "adam_patience"):
+        non_negative = ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every", "adam_patience")
+        for key in (*non_negative, "adam_probe"):
             require_non_negative(f"train.{key}", getattr(self, key))
         positive = ("lr", "lr_final", "n_interior", "n_boundary", "lbfgs_history", "log_every")
         for key in (*positive, "polish_batches", "energy_points"):

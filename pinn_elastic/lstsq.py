@@ -183,15 +183,12 @@ class SpectralFactor:
 
     @classmethod
     def of(cls, A: Tensor, b: Tensor, group: Group = SINGLE) -> SpectralFactor:
-        """The factor of ``A theta ~= b``; with several ranks, of their rows stacked
-        (:func:`~pinn_elastic.distributed.triangular_factor`)."""
-        if group.active:
-            R, qtb = triangular_factor(A, b, group)
-            U, S, Vh = torch.linalg.svd(R)
-            return cls(S, Vh, U.T @ qtb)
-        Q, R = torch.linalg.qr(A)
+        """The factor of ``A theta ~= b`` (with several ranks, of their rows stacked): the
+        triangle of ``[A | b]`` (:func:`~pinn_elastic.distributed.triangular_factor`; ``Q`` is
+        never formed, half the work of a QR that forms it), then the SVD of ``R``."""
+        R, qtb = triangular_factor(A, b, group)
         U, S, Vh = torch.linalg.svd(R)
-        return cls(S, Vh, U.T @ (Q.T @ b))
+        return cls(S, Vh, U.T @ qtb)
 
     def solution(self, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
         r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`

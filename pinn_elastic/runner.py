@@ -464,6 +464,7 @@ class Solver:
             resample_every=t.resample_every,
             checkpoint_every=t.checkpoint_every,
             adam_patience=t.adam_patience,
+            adam_probe=t.adam_probe,
         )
 
     def train(

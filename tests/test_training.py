@@ -94,3 +94,14 @@ def test_adam_stops_when_the_loss_stops_falling():
     moving = Solver(_config(adam_steps=30, lbfgs_steps=0, output_layer="train", adam_patience=10))
     assert moving.train().adam_stop == "budget"  # a plain network keeps gaining
     assert TrainConfig().adam_patience == 0  # off by default (README: Performance)
+
+
+def test_adam_ends_early_where_no_step_gains_on_the_least_squares_start():
+    from pinn_elastic.config import TrainConfig
+
+    still = Solver(_config(adam_steps=60, lbfgs_steps=0, lr=1e-12, lr_final=1e-12, adam_probe=7))
+    history = still.train()
+    assert history.adam_stop == "no gain on the start" and history.adam_steps_run == 7
+    moving = Solver(_config(adam_steps=30, lbfgs_steps=0, output_layer="train", adam_probe=7))
+    assert moving.train().adam_stop == "budget"  # gains on the start from the first steps
+    assert TrainConfig().adam_probe == 25  # on by default (README: Performance)
