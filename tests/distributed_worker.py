@@ -4,7 +4,8 @@
 * ``tsqr_random``: relative difference of the least-squares solution of a random
   well-conditioned system split over the ranks (tall-skinny QR) and solved whole on one.
 * ``head_*``: the same for the training head of a real batch (plate_hole), sharded as training
-  shards it, against the whole batch: the solution and the fitted loss.
+  shards it, against the whole batch: the solution and the fitted loss; ``head_solution_reordered``
+  is one process solving the same rows in the shards' order (the round-off floor of the solution).
 * ``loss``/``gradient``: the trainer's reduced loss and gradient against the whole batch's,
   through the head's solve and (``*_fixed_head``) with the head held.
 """
@@ -64,6 +65,11 @@ def main(out: str) -> None:
     theta_whole = solve(A_whole, b_whole)
     theta_part = solve(A_part, b_part, group=group)
     results["head_solution"] = relative(theta_part, theta_whole)
+    # the floor: one process solving the same rows in the shards' order
+    shards: list = [None] * group.world
+    torch.distributed.all_gather_object(shards, (A_part, b_part))
+    A_order, b_order = (torch.cat([shard[i] for shard in shards]) for i in (0, 1))
+    results["head_solution_reordered"] = relative(solve(A_order, b_order), theta_whole)
     fit_whole = ((A_whole @ theta_whole - b_whole) ** 2).sum()
     fit_part = group.sum(((A_part @ theta_part - b_part) ** 2).sum())
     results["head_loss"] = relative(fit_part, fit_whole)

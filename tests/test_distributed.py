@@ -103,7 +103,10 @@ def test_collectives_match_one_process_on_the_same_rows(tmp_path):
     result = json.loads(out.read_text())
     assert result["world"] == 2
     assert result["tsqr_random"] < 1e-12
-    assert result["head_solution"] < 1e-9  # the head system's condition times round-off
+    # the head system's condition times round-off: one process on the same rows in another order
+    # moves the solution as much
+    assert result["head_solution"] < 1e-9
+    assert result["head_solution"] < 5 * result["head_solution_reordered"] + 1e-13
     assert result["head_loss"] < 1e-12
     assert result["rows_part"] == result["rows_whole"]
     assert result["loss"] < 1e-13 and result["loss_fixed_head"] < 1e-13
