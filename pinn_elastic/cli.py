@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import hydra
@@ -75,7 +76,7 @@ def app(cfg: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     group = distributed.current()
     if group.active and group.is_root:
-        group.broadcast(str(output_dir))  # the other ranks' run folder (see main)
+        _release_ranks(str(output_dir))  # the others start their part of the run (see main)
     try:
         config = to_config(cfg)
         cwd = Path(hydra.utils.get_original_cwd())
@@ -108,7 +109,13 @@ def resume_command(output_dir: Path) -> str:
         for o in HydraConfig.get().overrides.task
         if not o.startswith(("train.resume=", "hydra.run.dir=", "+train.resume="))
     ]
-    words = ["pinn-elastic", *kept, f"hydra.run.dir={output_dir}", f"train.resume={output_dir}"]
+    launcher = ["pinn-elastic"]
+    group = distributed.current()
+    if group.active:  # the same ranks again (several nodes: with the same rendezvous options)
+        per_node = int(os.environ.get("LOCAL_WORLD_SIZE", group.world))
+        nodes = [f"--nnodes={group.world // per_node}"] if group.world > per_node else []
+        launcher = ["torchrun", *nodes, f"--nproc_per_node={per_node}", "-m", "pinn_elastic"]
+    words = [*launcher, *kept, f"hydra.run.dir={output_dir}", f"train.resume={output_dir}"]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -190,37 +197,61 @@ def main() -> None:
             print(f"pinn-elastic: error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
     except OSError as err:  # the run folder cannot be made or written
-        where = err.filename or "the run folder"
-        print(
-            f"pinn-elastic: error: {where}: {err.strerror or err}; "
-            "choose a writable folder with hydra.run.dir=...",
-            file=sys.stderr,
-        )
+        if group.is_root:
+            where = err.filename or "the run folder"
+            print(
+                f"pinn-elastic: error: {where}: {err.strerror or err}; "
+                "choose a writable folder with hydra.run.dir=...",
+                file=sys.stderr,
+            )
         sys.exit(2)
     finally:
+        if group.active and group.is_root:
+            _release_ranks(None)  # rank 0 stopped before its run: the others stop too
+        if _scratch is not None:
+            shutil.rmtree(_scratch, ignore_errors=True)
         distributed.stop()
 
 
-NOT_A_RUN = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
+NOT_A_RUN = (
+    "--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc", "--version",
+)  # fmt: skip
+_released = False  # rank 0 told the other ranks whether the run goes on
+_scratch: str | None = None  # a rank other than 0: the Hydra folder it writes nothing to
+
+
+def _release_ranks(run_dir: str | None) -> None:
+    """Rank 0, once: the others wait for this before they start (``None``: stop, quietly)."""
+    global _released
+    if not _released:
+        _released = True
+        distributed.current().broadcast(run_dir)
 
 
 def _join_rank_zero(group: distributed.Group) -> None:
-    """Under torchrun: one run, in rank 0's run folder. Rank 0 hands its folder to the others
-    once Hydra has made it (:func:`app`); they write nothing there (no ``.hydra``, no log) and
-    print nothing. A sweep (``-m``) is refused: sweep outside torchrun, or launch torchrun per job."""
+    """Under torchrun: one run, rank 0's. The other ranks wait until rank 0's Hydra job has
+    started (:func:`app`) and then run theirs in a temporary folder of their own (removed at the
+    end; they write nothing and print nothing), so the run folder need not exist on their nodes
+    and bad input leaves no folder behind. When rank 0 stops before its run (an error it
+    prints), they stop with it. A sweep is refused: sweep outside torchrun."""
+    global _scratch
     argv = sys.argv[1:]
-    if {"-m", "--multirun"} & set(argv):
+    sweep = {"-m", "--multirun"} & set(argv) or any(
+        a.lstrip("+").startswith("hydra.mode=") and "MULTIRUN" in a.upper() for a in argv
+    )
+    if sweep:
         raise ConfigError("-m", None, "a sweep cannot run under torchrun; run the sweep without torchrun")
     if group.is_root:
         return
     if set(NOT_A_RUN) & {a.split("=", 1)[0] for a in argv}:
         sys.exit(0)  # rank 0 prints (help, config) alone
-    run_dir = group.broadcast(None)
+    if group.broadcast(None) is None:
+        sys.exit(2)
+    _scratch = tempfile.mkdtemp(prefix=f"pinn-elastic-rank{group.rank}-")
     kept = [a for a in argv if not a.lstrip("+").startswith("hydra.run.dir=")]
-    quoted = "'" + run_dir.replace("\\", "\\\\").replace("'", "\\'") + "'"
     sys.argv[1:] = [
         *kept,
-        f"hydra.run.dir={quoted}",
+        f"hydra.run.dir='{_scratch}'",
         "hydra.output_subdir=null",
         "hydra/job_logging=disabled",
         "hydra/hydra_logging=disabled",

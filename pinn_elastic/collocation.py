@@ -68,13 +68,19 @@ class Collocation:
         )
 
 
-def _require_finite(what: str, values: Tensor, points: Tensor) -> None:
-    """A case whose data are not finite at sampled points is an error, not a NaN loss."""
+def _require_finite(what: str, values: Tensor, points: Tensor, group: Group | None = None) -> None:
+    """A case whose data are not finite at sampled points is an error, not a NaN loss. On a
+    rank's shard (``group``) every rank raises the first failing rank's message."""
     bad = ~torch.isfinite(values).all(-1)
+    message = None
     if bool(bad.any()):
         at = tuple(round(float(v), 6) for v in points[bad][0])
         count = f"{int(bad.sum())} of {len(values)}"
-        raise ConfigError("case", None, f"{what} are not finite at {count} points, e.g. {at}")
+        message = f"{what} are not finite at {count} points, e.g. {at}"
+    if group is not None:
+        message = group.first(message)
+    if message is not None:
+        raise ConfigError("case", None, message)
 
 
 def boundary_point_counts(problem: Problem, total: int) -> dict[str, int]:
@@ -108,7 +114,7 @@ def sample_collocation(
     body_force = None
     if problem.body_force is not None:
         body_force = problem.body_force(x) * scales.length / scales.stress
-        _require_finite("the body force", body_force, x)
+        _require_finite("the body force", body_force, x, shard)
 
     counts = boundary_point_counts(problem, n_boundary)
     sampled = {n: geometry.sample_boundary(n, c, generator, torch.float64) for n, c in counts.items()}
@@ -129,7 +135,7 @@ def sample_collocation(
             kind, target = "displacement", condition.evaluate(xb) / scales.displacement
         else:
             kind, target = "traction", condition.evaluate(xb, nb) / scales.stress
-        _require_finite(f"the {kind} data on boundary {condition.boundary!r}", target, xb)
+        _require_finite(f"the {kind} data on boundary {condition.boundary!r}", target, xb, shard)
         rows = slice(start, start + len(xb))
         start += len(xb)
         terms.append(BoundaryTerm(name, kind, rows, comps, target[:, list(comps)].to(dtype)))
@@ -152,9 +158,8 @@ def sample_collocation(
             for jet in jets:
                 for part in (jet.value, jet.grad, jet.hess):
                     if part is not None:
-                        _require_finite(
-                            f"the exact displacement lift's jets at {where} points", part.flatten(1), points
-                        )
+                        what = f"the exact displacement lift's jets at {where} points"
+                        _require_finite(what, part.flatten(1), points, shard)
             setattr(colloc, f"{where}_constraint", tuple(j.to(dtype) for j in jets))
     return colloc
 

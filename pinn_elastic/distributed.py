@@ -15,9 +15,11 @@ factored again, ``[R_1; ...; R_K] = Q' R``, and ``R = [R_A, Q^T b; 0, \rho]`` is
 the whole ``[A | b]`` (:func:`triangular_factor`); the solve then proceeds on ``R_A`` and
 ``Q^T b`` exactly as in one process, in float64.
 
-Every decision (stop, roll back, change phase, interrupt) reads a reduced value, the same on
-every rank, so the ranks stay in step. Rank 0 alone logs, writes files and, after training,
-polishes and evaluates; the run folder is rank 0's. NCCL carries CUDA tensors, gloo CPU ones.
+Every decision (stop, roll back, change phase, interrupt, refuse non-finite data on a shard)
+reads a reduced value, the same on every rank, so the ranks stay in step. After training the
+ranks polish a forward run together (the same tall-skinny QR); then rank 0 alone evaluates and
+writes (an inverse run's identification and polishes run on rank 0). Rank 0 alone logs and
+writes files; the run folder is rank 0's. NCCL carries CUDA tensors, gloo CPU ones.
 """
 
 from __future__ import annotations
@@ -66,6 +68,15 @@ class Group:
         parts = [torch.empty_like(tensor) for _ in range(self.world)]
         torch.distributed.all_gather(parts, tensor.contiguous())
         return torch.stack(parts)
+
+    def first(self, value: Any) -> Any:
+        """The first not-None ``value`` in rank order (a message that one rank alone may hold),
+        on every rank."""
+        if not self.active:
+            return value
+        values: list[Any] = [None] * self.world
+        torch.distributed.all_gather_object(values, value)
+        return next((v for v in values if v is not None), None)
 
     def broadcast(self, value: Any) -> Any:
         """Rank 0's ``value`` (any picklable object) on every rank."""

@@ -57,9 +57,10 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
     """Solve, evaluate and write ``metrics.json``, ``fields.vtu``, plots and ``checkpoint.pt``
     to ``output_dir``; with ``train.resume``, continue the run of a checkpoint.
 
-    Under torchrun (:mod:`pinn_elastic.distributed`) every rank trains its shard of the points;
-    rank 0 reads the checkpoint to resume (and hands it to the others), writes checkpoints, and
-    after training polishes, evaluates and writes alone. The other ranks return ``{}``."""
+    Under torchrun (:mod:`pinn_elastic.distributed`) every rank trains its shard of the points
+    and, for a forward run, polishes on it; rank 0 reads the checkpoint to resume (and hands it
+    to the others), writes checkpoints, then evaluates and writes alone (an inverse run also
+    identifies and polishes alone). The other ranks return ``{}``."""
     wall = time.perf_counter()
     bases = _bases(base_dir)
     group = distributed.current()
@@ -101,15 +102,21 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
                 at_step=snapshots,
             )
         except TrainingInterruptedError as err:
+            # every rank stops at the same step; the signal may have reached another rank only
+            signal_name = group.first(stop.signal_name) or "SIGTERM"
             log.warning(
-                "%s: training interrupted during %s at step %d", stop.signal_name, err.phase, err.step
+                "%s: training interrupted during %s at step %d; checkpoint %s written",
+                signal_name,
+                err.phase,
+                err.step,
+                checkpoint_file,
             )
             trainer = solver.trainer
-            metrics = {"interrupted": {"signal": stop.signal_name, "phase": err.phase, "step": err.step}}
+            metrics = {"interrupted": {"signal": signal_name, "phase": err.phase, "step": err.step}}
             if group.is_root:
                 solver.leave_group()
                 write_outputs(solver, trainer.history, metrics, output_dir, config.output.resolution, wall)
-            raise RunInterruptedError(err.phase, err.step, checkpoint_file, stop.signal_name) from None
+            raise RunInterruptedError(err.phase, err.step, checkpoint_file, signal_name) from None
     train_seconds = time.perf_counter() - train_start
     shared_polish = None  # several ranks polish a forward run together, each on its shard
     if group.active and config.train.polish and solver.unknowns is None and solver.modulus is None:

@@ -2,7 +2,8 @@
 
 :func:`interruption` installs handlers for SIGINT and SIGTERM (in the main thread only) that
 record the signal; the trainer reads :meth:`Interruption.requested` after every step. A second
-signal while the first is being handled stops at once, as without the handlers.
+signal while the first is being handled stops at once, as without the handlers (under torchrun,
+a second signal of another kind: the same one may arrive twice, from the job and from torchrun).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+
+from . import distributed
 
 
 class Interruption:
@@ -23,9 +26,19 @@ class Interruption:
         return self.signal_name is not None
 
     def handle(self, signum: int, frame) -> None:
+        name = signal.Signals(signum).name
         if self.signal_name is not None:  # the second one: stop now
+            if name == self.signal_name and self.forwarded_twice:
+                return  # the same signal again, from torchrun after Slurm (see interruption)
             raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
+        self.signal_name = name
+
+    @property
+    def forwarded_twice(self) -> bool:
+        """Under torchrun a worker can get the same signal twice within moments: from the job
+        (Slurm signals every process of the step) and forwarded by torchrun. A repeat of the
+        same signal there is not a second request."""
+        return distributed.launched_by_torchrun()
 
 
 @contextlib.contextmanager

@@ -545,7 +545,11 @@ class Trainer:
             history.lbfgs_start = history.step[-1] + 1
             self.best = BestState(self.module)
             self._new_lbfgs()
-            self.best.offer(float(closure().detach()))
+            try:
+                self.best.offer(float(closure().detach()))
+            except _StopRequestedError:  # before the phase's first evaluation: its start is saved
+                self._save()
+                raise TrainingInterruptedError("lbfgs", 0) from None
             self.started_phase = True
             history.lbfgs_stop = "budget"
         offset = history.lbfgs_start - 1

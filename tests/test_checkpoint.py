@@ -72,6 +72,7 @@ def uninterrupted():
     [
         ("adam", lambda t: t.phase == "adam" and t.step == 17),
         ("lbfgs", lambda t: t.phase == "lbfgs" and t.lbfgs_evaluations == 17),  # mid-chunk: back to its start
+        ("lbfgs", lambda t: t.phase == "lbfgs"),  # before L-BFGS's first evaluation
     ],
 )
 def test_interrupted_and_resumed_training_ends_bit_for_bit_like_an_uninterrupted_one(

@@ -42,6 +42,13 @@ def torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
+class ShardOnly(Group):
+    """A rank's view of the sharding without a process group (its collectives are local)."""
+
+    def first(self, value):
+        return value
+
+
 def test_shards_partition_the_batch_and_their_losses_add_up():
     """Each rank's shard is its rows of the one batch; the shards' loss parts sum to the batch's
     loss (every term a mean over the whole batch), with the exact constraints' lifts too."""
@@ -52,7 +59,7 @@ def test_shards_partition_the_batch_and_their_losses_add_up():
     whole = sample_collocation(*args, torch.Generator().manual_seed(5), torch.float64, solver.constraints)
     parts = [
         sample_collocation(
-            *args, torch.Generator().manual_seed(5), torch.float64, solver.constraints, Group(rank, 3)
+            *args, torch.Generator().manual_seed(5), torch.float64, solver.constraints, ShardOnly(rank, 3)
         )
         for rank in range(3)
     ]
@@ -136,3 +143,17 @@ def test_two_ranks_train_as_one_process_and_only_rank_zero_writes(tmp_path):
     log = (tmp_path / "two" / "pinn_elastic.log").read_text()
     assert log.count("adam      30/30") == 1
     assert two.stdout.count("results:") == one.stdout.count("results:") == 1
+
+
+def test_bad_input_under_torchrun_is_one_line_and_leaves_no_folder(tmp_path):
+    """A value error (raised on every rank) and a Hydra error before the run (rank 0 alone):
+    one line from rank 0, the other ranks stop with it, no run folder, no stray folders."""
+    for bad in ("train.lr=-1", "case=nosuch"):
+        run_dir = tmp_path / "outputs" / "run"
+        done = torchrun("-m", "pinn_elastic", "device=cpu", bad, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+        assert done.returncode != 0
+        lines = [line for line in done.stderr.splitlines() if line.startswith("pinn-elastic: error:")]
+        assert len(lines) == 1, done.stderr[-2000:]
+        assert bad.split("=")[0] in lines[0]
+        assert "pinn_elastic/" not in done.stderr  # no traceback of ours (torchrun prints its own report)
+        assert not run_dir.exists() and list(tmp_path.iterdir()) == []
