@@ -77,7 +77,10 @@ def readout_layer(theta: Tensor, like: Tensor) -> nn.Linear:
 
 
 def rows_of(colloc: Collocation) -> int:
-    """Rows of the least-squares system of one batch (Navier, then every boundary term)."""
+    """Rows of the least-squares system of one batch (Navier, then every boundary term); of the
+    whole batch where ``colloc`` is a rank's shard of it."""
+    if colloc.rows_total is not None:
+        return sum(colloc.rows_total.values())
     interior, dim = colloc.interior.shape
     return interior * dim + sum((t.rows.stop - t.rows.start) * len(t.components) for t in colloc.terms)
 

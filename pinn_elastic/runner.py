@@ -396,8 +396,7 @@ class Solver:
 
         holdout, model = draw(0), self.config.model
         columns = columns_of(model.depth, model.width, self.problem.dim)
-        rows = rows_of(holdout) if holdout.rows_total is None else sum(holdout.rows_total.values())
-        k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows))
+        k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows_of(holdout)))
         set_a, set_b = [draw(1 + i) for i in range(k)], [draw(1 + k + i) for i in range(k)]
         return polish(
             self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights, self.group
@@ -440,6 +439,8 @@ class Solver:
         if self.group.active and self.device.type == "cpu":
             torch.set_num_threads(distributed.node_threads())
         self.group = self.loss.group = distributed.SINGLE
+        if self.trainer is not None:
+            self.trainer.group = distributed.SINGLE
 
     def fit_head(self, colloc: Collocation) -> float:
         return fit_output_layer(
@@ -478,7 +479,8 @@ class Solver:
         rest of them from a trainer state ``resume``. ``checkpoint(trainer)`` is called at the
         checkpoint steps and on interruption; see :class:`~pinn_elastic.training.Trainer`."""
         t = self.config.train
-        history = History(monitor=self.monitor, started=time.perf_counter())
+        # the exact error at logged steps: rank 0's history is the one reported
+        history = History(monitor=self.monitor if self.group.is_root else None, started=time.perf_counter())
         if self.unknowns is not None:
             history.tracer = self.unknowns.values
         head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
