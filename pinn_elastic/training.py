@@ -452,8 +452,8 @@ class Trainer:
                 tick = time.perf_counter()  # logging is not part of the step time
             stop = self._stopping_rule(loss, step, every_step)
             if stop is not None:
-                log.info("Adam stopped at step %d: %s", step, stop)
-                history.adam_stop = "stalled" if stop.startswith("less") else "no gain on the start"
+                history.adam_stop, why = stop
+                log.info("Adam stopped at step %d: %s", step, why)
                 break
             if self.at_step is not None:
                 self.at_step(self)
@@ -468,10 +468,11 @@ class Trainer:
         self._keep_best("Adam")
         self._enter_lbfgs()
 
-    def _stopping_rule(self, loss: Tensor, step: int, every_step: bool) -> str | None:
-        """Why Adam stops here, or None. The loss is read every step on the CPU, every 25 on a
-        GPU (a read is a device sync); ``plateau_step`` is the last step that lowered the loss
-        by 1 % (0: none did, the start is still the best).
+    def _stopping_rule(self, loss: Tensor, step: int, every_step: bool) -> tuple[str, str] | None:
+        """``(History.adam_stop, why)`` if Adam stops here, else None. The loss is read every
+        step on the CPU, every 25 on a GPU (a read is a device sync), and only while a rule can
+        still fire; ``plateau_step`` is the last step that lowered the loss by 1 % (0: none did,
+        the start is still the best).
 
         * ``adam_probe``: no step in the first ``adam_probe`` lowered the start's loss by 1 %.
           The least-squares start is then already the best these features reach at this
@@ -480,15 +481,16 @@ class Trainer:
         * ``adam_patience``: ``adam_patience`` steps without a 1 % gain.
         """
         s = self.schedule
-        if not (s.adam_probe or s.adam_patience) or not (every_step or step % 25 == 0):
+        probing = s.adam_probe and self.plateau_step == 0  # the probe is decided at the first gain
+        if not (probing or s.adam_patience) or not (every_step or step % 25 == 0):
             return None
         value = float(loss.detach())
         if value < self.plateau_loss * 0.99:
             self.plateau_loss, self.plateau_step = value, step
-        if s.adam_probe and self.plateau_step == 0 and step >= s.adam_probe:
-            return f"no step lowered the start's loss by 1 % in {step} steps"
+        if probing and self.plateau_step == 0 and step >= s.adam_probe:
+            return "no gain on the start", f"no step lowered the start's loss by 1 % in {step} steps"
         if s.adam_patience and step - self.plateau_step >= s.adam_patience:
-            return f"less than 1 % gain in {s.adam_patience} steps"
+            return "stalled", f"less than 1 % gain in {s.adam_patience} steps"
         return None
 
     def _enter_lbfgs(self) -> None:
