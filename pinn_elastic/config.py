@@ -29,6 +29,7 @@ DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64", "mixed")
 OUTPUT_LAYERS = ("solve", "init", "train")
 REFERENCES = ("none", "fem")  # fem: the finite-element cross-check (pinn_elastic.reference.fem)
+OBJECTIVES = ("strong", "energy")
 ENERGY_POLISH = ("auto", "always", "never")  # auto: where a clamped face meets a traction face
 DERIVATIVES = ("forward", "autograd")
 
@@ -88,6 +89,7 @@ class TrainConfig:
     resume: str | None = None
     adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: whole budget)
     adam_probe: int = 25  # Adam stops after this many steps if none gained 1 % on the start (0: off)
+    objective: str = "strong"  # strong (point-wise residuals) | energy (potential energy, Ritz)
 
     def __post_init__(self) -> None:
         non_negative = ("adam_steps", "lbfgs_steps", "resample_every", "checkpoint_every", "adam_patience")
@@ -98,6 +100,7 @@ class TrainConfig:
             require_positive(f"train.{key}", getattr(self, key))
         require_choice("train.output_layer", self.output_layer, OUTPUT_LAYERS)
         require_choice("train.energy_polish", self.energy_polish, ENERGY_POLISH)
+        require_choice("train.objective", self.objective, OBJECTIVES)
         require_non_negative("train.head_ridge", self.head_ridge)
         require_choice("train.derivatives", self.derivatives, DERIVATIVES)
         if self.output_layer == "solve" and self.derivatives != "forward":

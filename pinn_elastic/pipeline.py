@@ -211,7 +211,22 @@ def _post_training(solver: Solver, history: History, polished: PolishReport | No
     graded = solver.modulus is not None  # the polishes and the estimate assume one material
     if graded:
         log.info("inverse.field=E: no polish, energy polish or error estimate (they assume one material)")
-    if config.train.polish and not graded:
+    if config.train.objective == "energy":  # the strong-form polishes would undo the Ritz fit
+        if config.train.polish:
+            fit = solver.readout_fit()
+            polish_metrics = {f"readout_{k}": v for k, v in asdict(fit).items()}
+            log.info(
+                "enriched Ritz readout: %s (%d columns, ridge %.0e, hold-out energy %.9e against "
+                "%.9e trained, %.1f s)",
+                "applied" if fit.applied else "discarded, no gain",
+                fit.columns,
+                fit.ridge,
+                fit.holdout_energy,
+                fit.current_holdout_energy,
+                fit.seconds,
+            )
+            error_estimate = fit.estimate
+    elif config.train.polish and not graded:
         report = polished or solver.polish()
         polish_metrics = {f"polish_{k}": v for k, v in asdict(report).items()}
         log.info(
@@ -225,7 +240,8 @@ def _post_training(solver: Solver, history: History, polished: PolishReport | No
         )
         if report.applied:
             error_estimate = report.estimate
-    if not graded and solver.energy_polish_wanted(report if config.train.polish else None):
+    by_energy = config.train.objective == "energy"
+    if not graded and not by_energy and solver.energy_polish_wanted(report if config.train.polish else None):
         ritz = solver.energy_polish()
         polish_metrics.update({f"energy_polish_{k}": v for k, v in asdict(ritz).items()})
         log.info(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import distributed, energy
+from . import distributed, energy, ritz
 from .case_loader import load_case
 from .collocation import Collocation, sample_collocation, with_term
 from .compiling import maybe_compile
@@ -453,8 +453,55 @@ class Solver:
             self.loss.group,
         )
 
+    def energy_batch(self, gauss: bool = False, exact: bool = False) -> ritz.RitzBatch:
+        """A quadrature of the potential energy (:mod:`pinn_elastic.ritz`): fresh random points
+        from the run's generator, or (``gauss``) the fixed rule of the L-BFGS phase (``exact``:
+        the high-order one whatever its size)."""
+        t = self.config.train
+        points = t.n_interior if not gauss else t.energy_points
+        batch = ritz.energy_batch(
+            self.problem, self.scales, self.constraints, points, None if gauss else self.generator, exact
+        )
+        return batch.to(self.dtype).device_to(self.device)
+
+    def _check_energy_objective(self) -> None:
+        """The energy objective needs a Ritz basis: every displacement condition exact."""
+        t = self.config.train
+        if self.unknowns is not None or self.modulus is not None:
+            raise ConfigError(
+                "train.objective", t.objective, "inverse runs train by the strong form: use strong"
+            )
+        if self.group.active:
+            raise ConfigError(
+                "train.objective", t.objective, "runs in one process (not under torchrun): use strong"
+            )
+        if not energy.applicable(self.problem, self.constraints):
+            raise ConfigError(
+                "train.objective",
+                t.objective,
+                "needs every displacement condition imposed exactly (train.hard_bc=true and a "
+                "condition the lifts can impose); use strong",
+            )
+
+    def readout_fit(self) -> ritz.ReadoutReport:
+        """The energy objective's last step: the enriched output layer by Ritz on the Gauss
+        rule, judged on an independent random quadrature (:func:`ritz.fit_enriched_readout`)."""
+        t = self.config.train
+        holdout = ritz.energy_batch(
+            self.problem,
+            self.scales,
+            self.constraints,
+            t.energy_points,
+            torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET),
+        )
+        fit = self.energy_batch(gauss=True, exact=True).to(torch.float64)
+        return ritz.fit_enriched_readout(
+            self.field, fit, holdout.device_to(self.device), self.lam_hat, self.mu_hat
+        )
+
     def schedule(self) -> Schedule:
         t = self.config.train
+        by_energy = t.objective == "energy"
         return Schedule(
             adam_steps=t.adam_steps,
             lbfgs_steps=t.lbfgs_steps,
@@ -462,10 +509,11 @@ class Solver:
             lr_final=t.lr_final,
             log_every=t.log_every,
             lbfgs_history=t.lbfgs_history,
-            resample_every=t.resample_every,
             checkpoint_every=t.checkpoint_every,
-            adam_patience=t.adam_patience,
-            adam_probe=t.adam_probe,
+            adam_patience=0 if by_energy else t.adam_patience,  # the rules read a positive loss
+            adam_probe=0 if by_energy else t.adam_probe,
+            resample_every=1 if by_energy else t.resample_every,
+            lbfgs_min_gain=1e-9 if by_energy else 1e-3,
         )
 
     def train(
@@ -483,13 +531,16 @@ class Solver:
         history = History(monitor=self.monitor if self.group.is_root else None, started=time.perf_counter())
         if self.unknowns is not None:
             history.tracer = self.unknowns.values
-        head = set(self.field.network.head.parameters()) if t.output_layer == "solve" else set()
+        by_energy = t.objective == "energy"
+        if by_energy:
+            self._check_energy_objective()
+        head = set(self.field.network.head.parameters()) if t.output_layer == "solve" or by_energy else set()
         params = [p for p in self.field.parameters() if p not in head]
         self.trainer = Trainer(
             self.field,
             params,
-            self.loss,
-            lambda: self.sample(with_data=True, shard=True),
+            ritz.EnergyLoss(self.field, self.lam_hat, self.mu_hat) if by_energy else self.loss,
+            self.energy_batch if by_energy else (lambda: self.sample(with_data=True, shard=True)),
             self.schedule(),
             history,
             generator=self.generator,
@@ -500,13 +551,14 @@ class Solver:
             at_step=at_step,
             progress=Progress() if self.group.is_root else Progress(enabled=False),
             group=self.group,
+            lbfgs_batch=(lambda: self.energy_batch(gauss=True)) if by_energy else None,
         )
         if resume is not None:
             self.trainer.load_state_dict(resume)
             log.info("resumed at %s step %d", self.trainer.phase, self.trainer.step)
         else:
             first = self.trainer.new_batch()
-            if t.output_layer in ("solve", "init"):
+            if t.output_layer in ("solve", "init") and not by_energy:
                 value = self.fit_head(first)
                 log.info("output layer set by least squares: loss %.3e", value)
         return self.trainer.run()

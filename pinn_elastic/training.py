@@ -146,6 +146,7 @@ class Schedule:
     max_rollbacks: int = 3  # non-finite failures in a row before a phase gives up
     adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: never)
     adam_probe: int = 0  # Adam stops after this many steps if none gained 1 % on the start (0: never)
+    lbfgs_min_gain: float = 1e-3  # L-BFGS stops after a chunk that lowered the loss by less (of |loss|)
 
 
 class BestState:
@@ -222,8 +223,12 @@ class Trainer:
         at_step: Callable[[Trainer], None] | None = None,
         progress: Progress | None = None,
         group: Group = SINGLE,
+        lbfgs_batch: Callable[[], Any] | None = None,
     ) -> None:
+        """``lbfgs_batch()``: the fixed batch of the L-BFGS phase, where it is not the last
+        Adam batch (the energy objective's Gauss rule)."""
         self.module, self.params, self.loss_fn, self.draw = module, params, loss_fn, draw
+        self.lbfgs_batch = lbfgs_batch
         self.group = group
         self.progress = progress or Progress(enabled=False)
         self.schedule, self.generator = schedule, generator
@@ -299,6 +304,8 @@ class Trainer:
             self.generator.set_state(state["generator_state"])
         elif self.generator is not None and state["generator_state"] is not None:
             self.generator.set_state(state["generator_state"])
+        if self.phase != "adam" and self.lbfgs_batch is not None:
+            self.colloc = self.lbfgs_batch()
         self.history.load_state_dict(state["history"])
         self.best.loss, self.best.state = state["best_loss"], state["best_state"]
         self.failures, self.lr_scale = state["failures"], state["lr_scale"]
@@ -498,6 +505,8 @@ class Trainer:
         self.phase, self.started_phase, self.step = ("lbfgs" if go_on else "done"), False, 0
         self.adam = self.decay = None
         self.module.to(self.dtype)
+        if go_on and self.lbfgs_batch is not None:
+            self.colloc = self.lbfgs_batch()
         if self.adam_dtype != self.dtype:
             log.info("mixed precision: Adam done in %s, L-BFGS in %s", self.adam_dtype, self.dtype)
         self._save()
@@ -588,8 +597,13 @@ class Trainer:
                 continue
             if self.best.offer(loss):
                 self.failures = 0
-            if advanced == 0 or not loss < previous * (1.0 - 1e-3):
-                log.info("L-BFGS stopped after %d iterations: less than 0.1%% decrease", self.lbfgs_done)
+            gained = previous - loss > s.lbfgs_min_gain * abs(previous) if math.isfinite(previous) else True
+            if advanced == 0 or not gained:
+                log.info(
+                    "L-BFGS stopped after %d iterations: less than %.3g %% decrease",
+                    self.lbfgs_done,
+                    100 * s.lbfgs_min_gain,
+                )
                 history.lbfgs_stop = "stalled" if advanced else "no step"
                 break
             if self.at_step is not None:
