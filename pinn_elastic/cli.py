@@ -115,7 +115,12 @@ def resume_command(output_dir: Path) -> str:
         per_node = int(os.environ.get("LOCAL_WORLD_SIZE", group.world))
         nodes = [f"--nnodes={group.world // per_node}"] if group.world > per_node else []
         launcher = ["torchrun", *nodes, f"--nproc_per_node={per_node}", "-m", "pinn_elastic"]
-    words = [*launcher, *kept, f"hydra.run.dir={output_dir}", f"train.resume={output_dir}"]
+    options = []  # a case from another config folder is found again
+    for flag in ("--config-dir", "--config-path", "--config-name"):
+        value = _argument(flag, sys.argv)
+        if value is not None:
+            options.append(f"{flag}={Path(value).resolve() if flag != '--config-name' else value}")
+    words = [*launcher, *options, *kept, f"hydra.run.dir={output_dir}", f"train.resume={output_dir}"]
     return " ".join(shlex.quote(w) for w in words)
 
 
