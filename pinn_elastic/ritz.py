@@ -326,8 +326,8 @@ def fit_enriched_readout(
         candidates = []
         for ridge in READOUT_RIDGES:
             theta = vectors @ (projected / (eigenvalues.clamp_min(0) + ridge * eigenvalues[-1]))
-            full = torch.zeros(d, full_width + 1, dtype=torch.float64)
-            full[:, where] = theta.reshape(d, -1)[:, :-1]
+            full = theta.new_zeros(d, full_width + 1)
+            full[:, where.to(theta.device)] = theta.reshape(d, -1)[:, :-1]
             full[:, -1] = theta.reshape(d, -1)[:, -1]
             trial = copy.deepcopy(field)
             trial.network.readout = readout_layer(full.reshape(-1), field.network.head.weight)

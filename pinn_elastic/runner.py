@@ -514,6 +514,7 @@ class Solver:
             adam_probe=0 if by_energy else t.adam_probe,
             resample_every=1 if by_energy else t.resample_every,
             lbfgs_min_gain=1e-9 if by_energy else 1e-3,
+            adam_keeps_best=not by_energy,
         )
 
     def train(

@@ -147,6 +147,8 @@ class Schedule:
     adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: never)
     adam_probe: int = 0  # Adam stops after this many steps if none gained 1 % on the start (0: never)
     lbfgs_min_gain: float = 1e-3  # L-BFGS stops after a chunk that lowered the loss by less (of |loss|)
+    adam_keeps_best: bool = True  # end Adam on its best logged state (False: losses of fresh
+    # quadratures at every step are not comparable, the energy objective's)
 
 
 class BestState:
@@ -472,7 +474,8 @@ class Trainer:
                 self._save()
                 raise TrainingInterruptedError("adam", step)
         self.progress.close()
-        self._keep_best("Adam")
+        if s.adam_keeps_best:
+            self._keep_best("Adam")
         self._enter_lbfgs()
 
     def _stopping_rule(self, loss: Tensor, step: int, every_step: bool) -> tuple[str, str] | None:
