@@ -43,7 +43,7 @@ from torch import Tensor
 
 from .constraints import HardConstraints
 from .derivatives import Jet
-from .energy import Quadrature, _energy_rows, _factors, sobol_interior
+from .energy import Quadrature, _energy_rows, _factors, energy, sobol_interior
 from .field import DisplacementField
 from .geometry.cell_quadrature import cell_count, cell_points, facet_points, gauss_points_per_cell
 from .geometry.mesh import MeshBody
@@ -243,8 +243,8 @@ class EnergyLoss:
         grad_u = batch.lift.grad + batch.phi.value[..., None] * grad_s + s[..., None] * batch.phi.grad
         u_b = batch.lift_boundary.value + batch.phi_boundary.value * (value_b @ theta.T)
         u = batch.lift.value + batch.phi.value * s if q.body_force is not None else None
-        energy = _energy(grad_u, u_b, u, batch, self.lam, self.mu)
-        return energy, {"energy": energy}
+        pi = _energy(grad_u, u_b, u, batch, self.lam, self.mu)
+        return pi, {"energy": pi}
 
 
 def _solve(K: Tensor, rhs: Tensor, ridge: float) -> Tensor:
@@ -351,17 +351,4 @@ def fit_enriched_readout(
 
 
 def _holdout_energy(field: DisplacementField, batch: RitzBatch, lam: float, mu: float) -> float:
-    q = batch.quadrature
-    dtype = next(field.parameters()).dtype
-    total = 0.0
-    for start in range(0, len(q.interior), CHUNK):
-        part = slice(start, start + CHUNK)
-        jet = field.evaluate(q.interior[part].to(dtype))
-        w = q.volume_weight[part]
-        total += float((w * 0.5 * (_energy_rows(jet.grad.double(), lam, mu) ** 2).sum(-1)).sum())
-        if q.body_force is not None:
-            total -= float((w * (q.body_force[part] * jet.value.double()).sum(-1)).sum())
-    if len(q.boundary):
-        u = field.evaluate(q.boundary.to(dtype)).value.double()
-        total -= float((q.area_weight * (q.traction * u).sum(-1)).sum())
-    return total
+    return energy(field, batch.quadrature, lam, mu)
