@@ -50,7 +50,7 @@ from .geometry.mesh import MeshBody
 from .polish import readout_layer
 from .problem import Problem, Traction, components_of
 from .scaling import Scales
-from .taylor import channels_to_jet, layer_channels
+from .taylor import channels_to_jet, enriched_channels, feature_jet
 
 RIDGE = 1e-12  # relative Tikhonov weight of the Ritz system solved at every step
 READOUT_RIDGES = tuple(10.0 ** (-k) for k in range(8, 17, 2))  # alpha / largest eigenvalue
@@ -192,16 +192,10 @@ def _assemble(
     return K, torch.cat(rhs)
 
 
-def _load(value_b: Tensor, batch: RitzBatch, value: Tensor | None) -> Tensor:
-    """``F``: tractions (and body force) against every column ``phi_i h_k e_i``."""
-    q, d = batch.quadrature, batch.phi.value.shape[1]
-    parts = []
-    for i in range(d):
-        part = (q.area_weight * batch.phi_boundary.value[:, i] * q.traction[:, i]) @ value_b
-        if q.body_force is not None and value is not None:
-            part = part + (q.volume_weight * batch.phi.value[:, i] * q.body_force[:, i]) @ value
-        parts.append(part)
-    return torch.cat(parts)
+def _load(weight: Tensor, phi: Tensor, force: Tensor, value: Tensor) -> Tensor:
+    """``int force . (phi_i h_k e_i)`` for every column: ``weight (n,)``, ``phi (n, d)``,
+    ``force (n, d)`` (traction or body force), features ``value (n, K)`` -> ``(d K,)``."""
+    return torch.cat([(weight * phi[:, i] * force[:, i]) @ value for i in range(phi.shape[1])])
 
 
 def _energy(
@@ -224,15 +218,17 @@ class EnergyLoss:
 
     def __call__(self, batch: RitzBatch) -> tuple[Tensor, dict[str, Tensor]]:
         net, q = self.field.network, batch.quadrature
-        h = channels_to_jet(layer_channels(net, q.interior, False)[-1], q.interior.shape[1], False)
-        h_b = layer_channels(net, q.boundary, False)[-1][0]
+        h = feature_jet(net, q.interior, hessian=False)
+        h_b = net.features(q.boundary)
         value, grad = _with_constant(h.value, h.grad)
         value_b = torch.cat([h_b, h_b.new_ones(len(h_b), 1)], 1)
         with torch.no_grad():
             K, rhs_lift = _assemble(
                 value.detach(), grad.detach(), batch.phi, batch.lift, q.volume_weight, self.lam, self.mu
             )
-            F = _load(value_b.detach(), batch, value.detach())
+            F = _load(q.area_weight, batch.phi_boundary.value, q.traction, value_b.detach())
+            if q.body_force is not None:
+                F = F + _load(q.volume_weight, batch.phi.value, q.body_force, value.detach())
             theta = _solve(K, F - rhs_lift, RIDGE)
             d = grad.shape[2]
             theta = theta.reshape(d, -1)
@@ -258,16 +254,9 @@ def _enriched_features(net, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     a constant: values ``(n, K)``, gradients ``(n, K, d)``, and where each sits in the network's
     enriched layout (:func:`~pinn_elastic.taylor.enriched_channels`, ``(K - 1,)``)."""
     d = x.shape[1]
-    layers = layer_channels(net, x, False)
-    h, width, depth = layers[-1], layers[-1].shape[-1], len(layers)
-    xi = net.normalised(x)
-    blocks = [h]
-    for k in range(d):
-        xk, inverse = xi[:, k : k + 1], 1.0 / net.input_halfwidth[k]
-        parts = [h[0] * xk] + [h[1 + j] * xk + (h[0] * inverse if j == k else 0) for j in range(d)]
-        blocks.append(torch.stack(parts))
-    jet = channels_to_jet(torch.cat(blocks, -1), d, False)
+    jet = channels_to_jet(enriched_channels(net, x, False, last_layer_only=True), d, False)
     value, grad = _with_constant(jet.value, jet.grad)
+    width, depth = net.hidden[-1].out_features, len(net.hidden)
     block = depth * width
     where = torch.cat([b * block + (depth - 1) * width + torch.arange(width) for b in range(d + 1)])
     return value, grad, where
@@ -296,13 +285,10 @@ def _system(net, batch: RitzBatch, lam: float, mu: float) -> tuple[Tensor, Tenso
         )
         Kp, rp = _assemble(value, grad, phi, lift, q.volume_weight[part], lam, mu)
         if q.body_force is not None:
-            d = grad.shape[2]
-            rp = rp - torch.cat(
-                [(q.volume_weight[part] * phi.value[:, i] * q.body_force[part, i]) @ value for i in range(d)]
-            )
+            rp = rp - _load(q.volume_weight[part], phi.value, q.body_force[part], value)
         K, rhs = (Kp, rp) if K is None else (K + Kp, rhs + rp)
     value_b, _, _ = _enriched_features(net, q.boundary)
-    return K, _load(value_b, batch, None) - rhs, where
+    return K, _load(q.area_weight, batch.phi_boundary.value, q.traction, value_b) - rhs, where
 
 
 def fit_enriched_readout(
@@ -322,7 +308,7 @@ def fit_enriched_readout(
         projected = vectors.T @ rhs
         d = fit.phi.value.shape[1]
         full_width = net.hidden[-1].out_features * len(net.hidden) * (d + 1)
-        current = _holdout_energy(field, holdout, lam, mu)
+        current = energy(field, holdout.quadrature, lam, mu)
         candidates = []
         for ridge in READOUT_RIDGES:
             theta = vectors @ (projected / (eigenvalues.clamp_min(0) + ridge * eigenvalues[-1]))
@@ -331,7 +317,7 @@ def fit_enriched_readout(
             full[:, -1] = theta.reshape(d, -1)[:, -1]
             trial = copy.deepcopy(field)
             trial.network.readout = readout_layer(full.reshape(-1), field.network.head.weight)
-            candidates.append((_holdout_energy(trial, holdout, lam, mu), ridge, trial))
+            candidates.append((energy(trial, holdout.quadrature, lam, mu), ridge, trial))
         value, ridge, best = min(candidates, key=lambda c: c[0])
         x = holdout.quadrature.interior.to(next(field.parameters()).dtype)
         u_new, u_old = best.evaluate(x).value, field.evaluate(x).value
@@ -348,7 +334,3 @@ def fit_enriched_readout(
         estimate=estimate,
         seconds=time.perf_counter() - start,
     )
-
-
-def _holdout_energy(field: DisplacementField, batch: RitzBatch, lam: float, mu: float) -> float:
-    return energy(field, batch.quadrature, lam, mu)

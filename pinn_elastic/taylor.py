@@ -91,8 +91,9 @@ def channels_to_jet(channels: Tensor, d: int, hessian: bool) -> Jet:
     return Jet(parts[0], grad, hess)
 
 
-def enriched_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
-    r"""Channels ``(C, N, depth * width * (d + 1))`` of :meth:`MLP.enriched_features`.
+def enriched_channels(net: MLP, x: Tensor, hessian: bool, last_layer_only: bool = False) -> Tensor:
+    r"""Channels ``(C, N, depth * width * (d + 1))`` of :meth:`MLP.enriched_features`
+    (``last_layer_only``: of the last hidden layer's features alone, ``(C, N, width * (d + 1))``).
 
     For :math:`v = h\,\xi_k` with :math:`\partial_j\xi_k = \delta_{jk}/s_k` (``s`` the
     input half-widths): :math:`\partial_j v = \xi_k\partial_j h + \delta_{jk} h/s_k` and
@@ -100,7 +101,8 @@ def enriched_channels(net: MLP, x: Tensor, hessian: bool) -> Tensor:
     + \delta_{jk}\partial_l h/s_k`.
     """
     d = x.shape[1]
-    h = torch.cat(layer_channels(net, x, hessian), -1)
+    layers = layer_channels(net, x, hessian)
+    h = layers[-1] if last_layer_only else torch.cat(layers, -1)
     xi = net.normalised(x)
     pairs = list(zip(*hessian_pairs(d))) if hessian else []
     blocks = [h]
