@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 STEP = 1e-6  # central-difference step in the raw unknowns (log-scaled: a relative step)
 MAX_ITERATIONS = 30
+SPREAD_WARNING = 0.05  # warn where half the two fits' distance exceeds 5 % of their mean
+MAX_STEP = 0.5  # largest change of a raw unknown in one iteration: E by e^0.5, nu's logit by 0.5
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class ProfileModel:
             A0, b0 = assemble(f_int, f_bnd, colloc, 0.0, 0.0, weights)
             A1, b1 = assemble(f_int, f_bnd, colloc, 1.0, 0.0, weights)
             A2, b2 = assemble(f_int, f_bnd, colloc, 0.0, 1.0, weights)
-            self.parts = (A0, b0), (A1 - A0, b1 - b0), (A2 - A0, b2 - b0)
+            self.parts = _compressed(((A0, b0), (A1 - A0, b1 - b0), (A2 - A0, b2 - b0)))
             h = feature_jet(net, data.points.double(), hessian=False).value
         m, d = data.points.shape
         h = torch.cat([h, h.new_ones(m, 1)], 1)  # (m, K + 1)
@@ -119,6 +121,21 @@ class ProfileModel:
         return ((u - self.targets) * self.row_weights).flatten()
 
 
+def _compressed(parts: tuple[tuple[Tensor, Tensor], ...]) -> tuple[tuple[Tensor, Tensor], ...]:
+    r"""The same systems on a few rows: with :math:`QR = [A_0\,A_\lambda\,A_\mu\,b_0\,b_\lambda\,b_\mu]`,
+    every :math:`A(p)\theta - b(p)` lies in the range of :math:`Q`, so replacing each block by its
+    rows of :math:`R` keeps every residual norm, singular value and least-squares solution, and
+    each evaluation of :math:`\hat u(p)` factors ``3K + 3`` rows instead of all the collocation's."""
+    widths = [A.shape[1] for A, _ in parts]
+    stacked = torch.cat([A for A, _ in parts] + [b[:, None] for _, b in parts], 1)
+    if stacked.shape[0] <= stacked.shape[1]:
+        return parts
+    R = torch.linalg.qr(stacked, mode="r").R
+    blocks = R[:, : sum(widths)].split(widths, 1)
+    rhs = R[:, sum(widths) :].unbind(1)
+    return tuple(zip(blocks, rhs))
+
+
 def _jacobian(function, x: Tensor, step: float = STEP) -> Tensor:
     columns = []
     for i in range(len(x)):
@@ -128,20 +145,34 @@ def _jacobian(function, x: Tensor, step: float = STEP) -> Tensor:
     return torch.stack(columns, -1)
 
 
+def _trial(model: ProfileModel, raw: Tensor) -> tuple[Tensor | None, float]:
+    """The residuals and cost at a trial point; an infinite cost where the material there is
+    not a usable one (``nu`` rounded to 1/2 makes ``lambda`` infinite) or the solve fails."""
+    try:
+        r = model.residuals(raw)
+    except torch.linalg.LinAlgError:
+        return None, math.inf
+    cost = float(r @ r)
+    return (r, cost) if math.isfinite(cost) else (None, math.inf)
+
+
 def gauss_newton(model: ProfileModel, start: Tensor) -> tuple[Tensor, int]:
-    """Minimise :math:`\\lVert r(p)\\rVert^2` from ``start``; returns the optimum and the iterations."""
+    """Minimise :math:`\\lVert r(p)\\rVert^2` from ``start``; returns the optimum and the iterations.
+
+    Each step moves no raw unknown by more than ``MAX_STEP`` (a trust region: far from the
+    optimum, the linearisation of a misfit with understated deviations can point at ``E -> 0``),
+    and a backtracking line search takes the first length that does not raise the misfit."""
     raw = start.detach().double().clone()
     r = model.residuals(raw)
     cost = float(r @ r)
     for iteration in range(1, MAX_ITERATIONS + 1):
         J = _jacobian(model.residuals, raw)
         step = torch.linalg.lstsq(J, -r[:, None]).solution[:, 0]
-        length = 1.0
+        length = min(1.0, MAX_STEP / max(float(step.abs().max()), 1e-300))  # a trust region
         while length > 1e-4:
             trial = raw + length * step
-            r_trial = model.residuals(trial)
-            trial_cost = float(r_trial @ r_trial)
-            if math.isfinite(trial_cost) and trial_cost <= cost:
+            r_trial, trial_cost = _trial(model, trial)
+            if trial_cost <= cost:
                 break
             length /= 2
         else:
@@ -178,7 +209,7 @@ def _fits_with_model_floor(models, start: Tensor) -> tuple[list[tuple[Tensor, in
         tau = math.exp((lo + hi) / 2)
         for m, s in zip(models, sigma):
             m.row_weights = 1.0 / torch.sqrt(s * s + tau * tau)
-        fits = _fits(models, start)
+        fits = [gauss_newton(m, f[0]) for m, f in zip(models, fits)]  # warm: tau moves a little
         chi2 = float(models[0].residuals((fits[0][0] + fits[1][0]) / 2).square().sum())
         lo, hi = (lo, math.log(tau)) if chi2 / dof < 1 else (math.log(tau), hi)
     return fits, tau
@@ -206,6 +237,14 @@ def identify(models: tuple[ProfileModel, ProfileModel], network: MLP) -> Identif
     noise = torch.sqrt(torch.clamp(torch.diagonal(G @ covariance @ G.T), min=0.0))
     a, b = (unknowns.values(f[0]) for f in fits)
     spread = {n: abs(a[n] - b[n]) / 2 for n in unknowns.names}
+    for name, half in spread.items():
+        mean = abs(a[name] + b[name]) / 2
+        if half > SPREAD_WARNING * mean:
+            log.warning(
+                "identify: the two fits of %s differ by %.0f %% (%.6g and %.6g): the trained network "
+                "pins it down poorly; its reported deviation includes the difference",
+                name, 100 * 2 * half / mean, a[name], b[name],
+            )  # fmt: skip
     with torch.no_grad():
         unknowns.raw.copy_(raw.to(unknowns.raw.dtype))
     set_output_layer(network, model.head(raw).to(network.head.weight.dtype))
