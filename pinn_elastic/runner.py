@@ -67,6 +67,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _exact_float(value: float | torch.Tensor) -> float:
+    """``value`` as a Python float without rounding: ``torch.as_tensor`` of a Python float is a
+    float32 tensor, and a head solved at float32-rounded Lame constants (8e-9 off) is not the
+    optimum of the loss, so the envelope-theorem gradient is wrong by as much, and L-BFGS
+    stalls once the loss is that small (the Lame problems ended at 3e-8 instead of 4e-10)."""
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
+
 class PhysicsLoss:
     """The weighted sum of the named loss terms for a field on a collocation batch.
 
@@ -109,7 +117,7 @@ class PhysicsLoss:
             parts = self._features(colloc)
             f_int, f_bnd = Jet(*parts[:3]), Jet(*parts[3:])
             with torch.no_grad():
-                lam, mu = (float(torch.as_tensor(v).detach()) for v in (self.lam, self.mu))
+                lam, mu = (_exact_float(v) for v in (self.lam, self.mu))
                 fixed = (
                     colloc
                     if colloc.modulus is None

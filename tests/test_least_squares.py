@@ -95,3 +95,19 @@ def test_ridge_term_completes_the_reduced_loss():
     assert float(loss) == pytest.approx(float(expected), rel=1e-9)
     # theta itself (unlike the loss, flat at its minimum) follows last-bit changes of A: 1e-7
     assert float(terms["head_ridge"]) == pytest.approx(1e-6 * float((theta**2).sum()), rel=1e-7)
+
+
+def test_the_solved_head_is_the_optimum_at_the_exact_lame_constants():
+    """The loss solves its output layer at the Lamé constants the residuals use, not at their
+    float32 roundings (``torch.as_tensor`` of a Python float): a head 8e-9 off the optimum makes
+    the envelope-theorem gradient wrong by as much, and L-BFGS stalled on the Lamé problems."""
+    solver = Solver(Config(case={"name": "lame_cylinder"}, model=ModelConfig(width=16, depth=2)))
+    colloc = solver.sample()
+    solver.loss(colloc)
+    net = solver.field.network
+    theta = torch.cat([net.head.weight, net.head.bias[:, None]], 1).flatten().detach()
+    f_int = feature_jet(net, colloc.interior, hessian=True)
+    f_bnd = feature_jet(net, colloc.boundary, hessian=False)
+    A, b = assemble(f_int, f_bnd, colloc, solver.lam_hat, solver.mu_hat, solver.loss.weights)
+    expected = solve(A.detach(), b.detach(), solver.loss.ridge)
+    assert torch.allclose(theta, expected, rtol=1e-11, atol=1e-13 * float(expected.abs().max()))
