@@ -89,6 +89,7 @@ class TrainConfig:
     resume: str | None = None
     adam_patience: int = 0  # Adam stops after this many steps without a 1 % gain (0: whole budget)
     adam_probe: int = 25  # Adam stops after this many steps if none gained 1 % on the start (0: off)
+    tolerance: float = 1e-6  # no training where the polished least-squares start meets it (0: off)
     objective: str = "strong"  # strong (point-wise residuals) | energy (potential energy, Ritz)
 
     def __post_init__(self) -> None:
@@ -102,6 +103,7 @@ class TrainConfig:
         require_choice("train.energy_polish", self.energy_polish, ENERGY_POLISH)
         require_choice("train.objective", self.objective, OBJECTIVES)
         require_non_negative("train.head_ridge", self.head_ridge)
+        require_non_negative("train.tolerance", self.tolerance)
         require_choice("train.derivatives", self.derivatives, DERIVATIVES)
         if self.output_layer == "solve" and self.derivatives != "forward":
             raise ConfigError(

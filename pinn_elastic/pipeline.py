@@ -118,9 +118,10 @@ def run(config: Config, output_dir: Path, base_dir: Path | Sequence[Path] | None
                 write_outputs(solver, trainer.history, metrics, output_dir, config.output.resolution, wall)
             raise RunInterruptedError(err.phase, err.step, checkpoint_file, signal_name) from None
     train_seconds = time.perf_counter() - train_start
-    shared_polish = None  # several ranks polish a forward run together, each on its shard
-    if group.active and config.train.polish and solver.unknowns is None and solver.modulus is None:
-        shared_polish = solver.polish()
+    shared_polish = solver.early_polish  # the tolerance check's, where it ended training
+    forward = solver.unknowns is None and solver.modulus is None
+    if shared_polish is None and group.active and config.train.polish and forward:
+        shared_polish = solver.polish()  # several ranks polish a forward run together, each on its shard
     if not group.is_root:
         return {}
     solver.leave_group()  # what follows runs on rank 0 alone
@@ -299,6 +300,9 @@ def write_outputs(
         "lbfgs_iterations": history.lbfgs_iterations,
         "lbfgs_evaluations": history.lbfgs_evaluations,
         "lbfgs_stop": history.lbfgs_stop,
+        "tolerance": config.train.tolerance,
+        "tolerance_met": history.tolerance_met,
+        **_tolerance_check(history),
         "nonfinite_recovered": history.nonfinite_recovered,
         "rollbacks": len(history.rollbacks),
         "case": config.case["name"],
@@ -530,6 +534,14 @@ def _panels(
         error = np.linalg.norm(pinn.displacement - reference.displacement, axis=1)
         panels[f"displacement error |u - u_{label}| {length}"] = error
     return panels
+
+
+def _tolerance_check(history: History) -> dict[str, float | bool]:
+    """The start's tolerance check (:meth:`~pinn_elastic.runner.Solver.tolerance_check`), flat."""
+    if not history.tolerance_checks:
+        return {}
+    check = history.tolerance_checks[0]
+    return {f"tolerance_check_{key}": check[key] for key in ("estimate", "residual", "seconds")}
 
 
 def _time_to_accuracy(history: History) -> dict[str, float | None]:

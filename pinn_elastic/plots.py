@@ -21,11 +21,15 @@ def _save(fig, path: Path) -> None:
 
 
 def plot_history(history: History, path: Path) -> None:
-    """Total loss and every named term against step, log scale, the L-BFGS start marked."""
+    """Total loss and every named term against step, log scale, the L-BFGS start marked (a run
+    whose start met ``train.tolerance``: the start alone, as points)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.semilogy(history.step, history.loss, "k-", lw=2, label="total")
+    marker = "o" if len(history.step) == 1 else None  # the start alone: a line would not show
+    ax.semilogy(history.step, history.loss, "k-", lw=2, marker=marker, label="total")
     for name, values in history.terms.items():
-        ax.semilogy(history.step, values, lw=1, label=name)
+        ax.semilogy(history.step, values, lw=1, marker=marker, label=name)
+    if history.tolerance_met == "start":
+        ax.set_title("training skipped: the polished least-squares start met train.tolerance", fontsize=9)
     if history.lbfgs_start is not None:
         ax.axvline(history.lbfgs_start, color="gray", ls="--", lw=1)
         ax.text(history.lbfgs_start, ax.get_ylim()[1], " L-BFGS", va="top", color="gray")

@@ -51,7 +51,7 @@ class Progress:
             if terms:
                 name, value = max(terms.items(), key=lambda item: item[1])
                 fields["largest"] = f"{name} {value / loss:.0%}" if loss > 0 else name
-            self.bar.set_postfix(fields, refresh=False)
+            self.bar.set_postfix(fields, refresh=terms is not None)  # drawn at once at logged steps
 
     def close(self) -> None:
         if self.bar is not None:

@@ -137,6 +137,7 @@ KEYS = (
     "lbfgs_evaluations",
     "adam_stop",
     "lbfgs_stop",
+    "tolerance_met",
     "polish_applied",
     "polish_seconds",
 )

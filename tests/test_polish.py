@@ -23,7 +23,11 @@ def test_one_factorisation_serves_every_ridge():
 @pytest.mark.parametrize("case", ["cantilever", "lame_cylinder"])
 def test_polish_improves_the_field_and_estimates_its_error(case):
     """A short run, then the polish: the error drops, the estimate is within a factor of 10."""
-    solver = Solver(make_config(f"case={case}", "train=quick", "train.adam_steps=50", "train.lbfgs_steps=20"))
+    solver = Solver(
+        make_config(
+            f"case={case}", "train=quick", "train.adam_steps=50", "train.lbfgs_steps=20", "train.tolerance=0"
+        )
+    )
     solver.train()
     mesh = solver.problem.geometry.mesh(81)
     trained = solver.evaluate(mesh)[2]["rel_l2_displacement"]
@@ -35,7 +39,13 @@ def test_polish_improves_the_field_and_estimates_its_error(case):
 
 
 def test_polish_that_does_not_lower_the_holdout_loss_is_discarded(monkeypatch):
-    overrides = ("case=cantilever", "train=quick", "train.adam_steps=10", "train.lbfgs_steps=0")
+    overrides = (
+        "case=cantilever",
+        "train=quick",
+        "train.adam_steps=10",
+        "train.lbfgs_steps=0",
+        "train.tolerance=0",
+    )
     solver = Solver(make_config(*overrides))
     solver.train()
     monkeypatch.setattr("pinn_elastic.polish.RIDGES", (1e3,))  # a ridge that flattens the fit

@@ -13,7 +13,7 @@ from pinn_elastic.runner import Solver
 
 
 def _solver(dtype: str = "float64", **train) -> Solver:
-    base = dict(n_interior=256, n_boundary=64, log_every=10)
+    base = dict(n_interior=256, n_boundary=64, log_every=10, tolerance=0.0)  # train every step
     return Solver(
         Config(
             case={"name": "cantilever"},

@@ -2,12 +2,14 @@
 
 import math
 
+import torch
+
 from pinn_elastic.config import Config, ModelConfig, TrainConfig
 from pinn_elastic.runner import Solver
 
 
 def _config(**train) -> Config:
-    base = dict(n_interior=512, n_boundary=128, log_every=25)
+    base = dict(n_interior=512, n_boundary=128, log_every=25, tolerance=0.0)  # train every step
     return Config(
         case={"name": "cantilever"},
         model=ModelConfig(width=32, depth=3),
@@ -105,3 +107,56 @@ def test_adam_ends_early_where_no_step_gains_on_the_least_squares_start():
     moving = Solver(_config(adam_steps=30, lbfgs_steps=0, output_layer="train", adam_probe=7))
     assert moving.train().adam_stop == "budget"  # gains on the start from the first steps
     assert TrainConfig().adam_probe == 25  # on by default (README: Performance)
+
+
+def test_training_ends_at_the_start_where_the_polished_start_meets_the_tolerance():
+    """The cantilever's field is a cubic polynomial: the enriched features of the least-squares
+    start already span it, so the start's polish meets the tolerance and nothing is trained."""
+    solver = Solver(_config(adam_steps=40, lbfgs_steps=10, tolerance=1e-6))
+    history = solver.train()
+    assert history.tolerance_met == "start" and history.adam_steps_run == 0
+    assert history.adam_stop == history.lbfgs_stop == "tolerance met" and history.lbfgs_iterations == 0
+    (check,) = history.tolerance_checks
+    assert check["stage"] == "start" and check["met"] and check["estimate"] <= 1e-6
+    assert solver.early_polish is not None and solver.field.network.readout is not None
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(61))
+    assert metrics["rel_l2_displacement"] < 1e-6, metrics  # the estimate did not lie
+
+
+def test_a_check_that_fails_leaves_training_exactly_as_without_it():
+    """An unmet tolerance costs a polish and nothing else: the polish is undone and draws its
+    points from its own generators, so the trained weights are bit for bit those of a run
+    without the check."""
+    checked = Solver(_config(adam_steps=15, lbfgs_steps=5, tolerance=1e-30))
+    history = checked.train()
+    (check,) = history.tolerance_checks
+    assert check["stage"] == "start" and not check["met"] and history.tolerance_met is None
+    assert history.adam_steps_run == 15 and history.lbfgs_iterations > 0
+    assert checked.field.network.readout is None and checked.early_polish is None
+    plain = Solver(_config(adam_steps=15, lbfgs_steps=5, tolerance=0.0))
+    assert plain.train().tolerance_checks == []
+    for a, b in zip(checked.field.state_dict().values(), plain.field.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_the_residual_keeps_a_loose_tolerance_from_stopping_a_start_that_misses_the_solution():
+    """The plate with a hole at the start: the polish's estimate (a few 1e-2) understates the
+    true error (a few 1e-1); the relative residual does not, so a tolerance of 0.1 is not met."""
+    config = Config(
+        case={"name": "plate_hole"},
+        train=TrainConfig(n_interior=512, n_boundary=128, adam_steps=2, lbfgs_steps=0, tolerance=0.1),
+    )
+    solver = Solver(config)
+    (check,) = solver.train().tolerance_checks
+    _, _, metrics = solver.evaluate(solver.problem.geometry.mesh(41))
+    assert not check["met"] and check["residual"] > 0.1
+    assert metrics["rel_l2_displacement"] > 0.1  # the start was indeed far from the solution
+
+
+def test_the_tolerance_is_checked_only_where_its_estimate_exists():
+    assert TrainConfig().tolerance == 1e-6  # on by default (README: Performance)
+    assert Solver(_config(tolerance=1e-6)).tolerance_applies()
+    assert not Solver(_config(tolerance=0.0)).tolerance_applies()
+    assert not Solver(_config(tolerance=1e-6, polish=False)).tolerance_applies()
+    assert not Solver(_config(tolerance=1e-6, output_layer="train")).tolerance_applies()
+    assert not Solver(_config(tolerance=1e-6, objective="energy")).tolerance_applies()
