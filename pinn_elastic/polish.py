@@ -46,6 +46,7 @@ from .taylor import enriched_jet, feature_jet
 
 RIDGES = tuple(10.0**-k for k in range(6, 17))
 ROWS_PER_COLUMN = 3
+GIVE_UP = 10.0  # polish(residual_bound=...): a first fit this far above the bound ends the polish
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,17 @@ def polish(
     mu: float,
     weights: dict[str, float],
     group: Group = SINGLE,
-) -> PolishReport:
-    """Fit the enriched output layer as in the module docstring; set ``field.network.readout``
-    when it lowers the hold-out loss. The batches must carry float64 tensors on the field's device."""
+    residual_bound: float | None = None,
+) -> PolishReport | None:
+    r"""Fit the enriched output layer as in the module docstring; set ``field.network.readout``
+    when it lowers the hold-out loss. The batches must carry float64 tensors on the field's device.
+
+    With ``residual_bound``, fit ``A`` is judged first: where its relative hold-out residual
+    (:math:`\sqrt{\text{loss} / \lVert b\rVert^2}`, at its best ridge) exceeds
+    ``GIVE_UP * residual_bound``, fit ``B`` is not made, nothing is set and None is returned.
+    The mean of two fits on independent points cannot have a residual much below either's (by
+    :math:`\sqrt 2` where sampling noise dominates it, by nothing where the features' bias
+    does), so the polish could not have met the bound."""
 
     def total(value: Tensor) -> float:  # a sum over this rank's rows, summed over the ranks
         return float(group.sum(value.reshape(1).clone())[0])
@@ -144,8 +153,13 @@ def polish(
     net.readout = None
     with torch.no_grad():
         factor_a = SpectralFactor.of(*_system(net, set_a, lam, mu, weights, enriched=True), group)
-        factor_b = SpectralFactor.of(*_system(net, set_b, lam, mu, weights, enriched=True), group)
         A_c, b_c = _system(net, [holdout], lam, mu, weights, enriched=True)
+        if residual_bound is not None:
+            rhs = total((b_c**2).sum())
+            loss_a = min(total(((A_c @ factor_a.solution(r) - b_c) ** 2).sum()) for r in RIDGES)
+            if (loss_a / max(rhs, 1e-300)) ** 0.5 > GIVE_UP * residual_bound:
+                return None
+        factor_b = SpectralFactor.of(*_system(net, set_b, lam, mu, weights, enriched=True), group)
         A_head, b_head = _system(net, [holdout], lam, mu, weights, enriched=False)
         head = torch.cat([net.head.weight, net.head.bias[:, None]], 1).reshape(-1)
         trained = total(((A_head @ head - b_head) ** 2).sum())

@@ -40,7 +40,7 @@ from .lstsq import assemble, fit_output_layer, set_output_layer, solve
 from .materials import Material
 from .models import MLP
 from .monitor import DisplacementErrorMonitor
-from .polish import ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
+from .polish import GIVE_UP, ROWS_PER_COLUMN, PolishReport, columns_of, polish, rows_of
 from .progress import Progress
 from .scaling import characteristic_scales
 from .singular_edges import clamped_edges
@@ -395,9 +395,10 @@ class Solver:
         )
         return enriched_error_estimate(self.field, fresh, self.lam_hat, self.mu_hat, self.loss.weights)
 
-    def polish(self) -> PolishReport:
+    def polish(self, residual_bound: float | None = None) -> PolishReport | None:
         """The least-squares polish (:mod:`pinn_elastic.polish`) on fresh, independent points
-        (with several ranks, every rank on its shard of them)."""
+        (with several ranks, every rank on its shard of them); None where ``residual_bound``
+        ended it after its first fit (:func:`~pinn_elastic.polish.polish`)."""
 
         def draw(i: int) -> Collocation:
             generator = torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET * (i + 1))
@@ -408,7 +409,15 @@ class Solver:
         k = max(self.config.train.polish_batches, math.ceil(ROWS_PER_COLUMN * columns / rows_of(holdout)))
         set_a, set_b = [draw(1 + i) for i in range(k)], [draw(1 + k + i) for i in range(k)]
         return polish(
-            self.field, set_a, set_b, holdout, self.lam_hat, self.mu_hat, self.loss.weights, self.group
+            self.field,
+            set_a,
+            set_b,
+            holdout,
+            self.lam_hat,
+            self.mu_hat,
+            self.loss.weights,
+            self.group,
+            residual_bound,
         )
 
     def tolerance_applies(self) -> bool:
@@ -429,7 +438,19 @@ class Solver:
         The residual guards the estimate where the enriched features miss much of the solution
         (a plate with a hole at the start: estimate 3.9e-2, residual 0.14, true error 0.24)."""
         tolerance = self.config.train.tolerance
-        report = self.polish()
+        start = time.perf_counter()
+        report = self.polish(residual_bound=tolerance)
+        if report is None:  # the first fit was far above the tolerance: the second not made
+            seconds = time.perf_counter() - start
+            log.info(
+                "tolerance check at the %s: the first polish fit's relative residual is over %g "
+                "times train.tolerance=%.0e: training goes on (%.1f s)",
+                stage,
+                GIVE_UP,
+                tolerance,
+                seconds,
+            )
+            return {"met": False, "estimate": None, "residual": None, "seconds": seconds}
         residual = math.sqrt(report.relative_holdout_loss)
         met = report.applied and max(report.estimate, residual) <= tolerance
         log.info(

@@ -51,3 +51,18 @@ def test_polish_that_does_not_lower_the_holdout_loss_is_discarded(monkeypatch):
     monkeypatch.setattr("pinn_elastic.polish.RIDGES", (1e3,))  # a ridge that flattens the fit
     report = solver.polish()
     assert not report.applied and solver.field.network.readout is None
+
+
+def test_a_residual_bound_ends_the_polish_after_a_first_fit_far_above_it():
+    """``residual_bound`` (the tolerance check): a first fit ten times above the bound ends the
+    polish with nothing set; a bound it meets changes nothing in the result."""
+    overrides = ("case=lame_cylinder", "train=quick", "train.adam_steps=0", "train.lbfgs_steps=0")
+    solver = Solver(make_config(*overrides, "train.tolerance=0"))
+    solver.train()  # the least-squares start: the polish leaves a relative residual near 1e-3 on it
+    assert solver.polish(residual_bound=1e-9) is None and solver.field.network.readout is None
+    bounded = solver.polish(residual_bound=1.0)
+    solver.field.network.readout = None
+    plain = solver.polish()
+    assert (
+        bounded.applied and bounded.estimate == plain.estimate and bounded.holdout_loss == plain.holdout_loss
+    )
