@@ -23,15 +23,9 @@ import torch
 from torch import Tensor
 
 from .collocation import Collocation
-from .derivatives import Jet
 from .field import DisplacementField
 from .lstsq import assemble, solve
-from .taylor import channels_to_jet, layer_channels
-
-
-def _all_layer_features(network, x: Tensor, hessian: bool) -> Jet:
-    channels = torch.cat(layer_channels(network, x, hessian), -1)  # (C, N, depth * width)
-    return channels_to_jet(channels, x.shape[1], hessian)
+from .taylor import all_layer_jet
 
 
 def enriched_error_estimate(
@@ -47,8 +41,8 @@ def enriched_error_estimate(
     network = copy.deepcopy(field.network).to(torch.float64)
     colloc = colloc.to(torch.float64)
     with torch.no_grad():
-        f_int = _all_layer_features(network, colloc.interior, hessian=True)
-        f_bnd = _all_layer_features(network, colloc.boundary, hessian=False)
+        f_int = all_layer_jet(network, colloc.interior, hessian=True)
+        f_bnd = all_layer_jet(network, colloc.boundary, hessian=False)
         A, b = assemble(f_int, f_bnd, colloc, lam, mu, weights)
         theta = solve(A, b).to(f_int.value.dtype)
         dim = colloc.interior.shape[1]

@@ -137,6 +137,12 @@ def enriched_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:
     return channels_to_jet(enriched_channels(net, x, hessian), x.shape[1], hessian)
 
 
+def all_layer_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:
+    """Jet of every hidden layer's features side by side, ``value (N, depth * width)``: the
+    first ``depth * width`` columns of :func:`enriched_jet`."""
+    return channels_to_jet(torch.cat(layer_channels(net, x, hessian), -1), x.shape[1], hessian)
+
+
 def feature_jet(net: MLP, x: Tensor, hessian: bool) -> Jet:
     """Jet of the last hidden layer, ``value (N, width)``."""
     return channels_to_jet(feature_channels(net, x, hessian), x.shape[1], hessian)

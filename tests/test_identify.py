@@ -57,3 +57,23 @@ def test_gauss_newton_backs_off_materials_it_cannot_evaluate():
         model = _Quadratic(3.0, wall=1.2, refuse_by=refuse_by)
         raw, _ = gauss_newton(model, torch.zeros(1, dtype=torch.float64))
         assert 1.0 <= float(raw[0]) <= 1.2, refuse_by
+
+
+def test_the_identified_field_is_the_network_s_readout_over_every_layer():
+    """The profile field spans every hidden layer's features; ``_readout`` writes it into the
+    enriched output layer (those features are its first columns), so the network evaluates
+    exactly the field the data were fitted with."""
+    from pinn_elastic.inverse.identify import _readout
+    from pinn_elastic.models import MLP
+    from pinn_elastic.taylor import all_layer_jet
+
+    torch.manual_seed(0)
+    net = MLP(2, 2, 8, 3, "gelu", torch.zeros(2), torch.ones(2)).double()
+    x = torch.rand(50, 2, dtype=torch.float64)
+    h = all_layer_jet(net, x, hessian=False).value  # (50, 24)
+    theta = torch.randn(2 * (h.shape[1] + 1), dtype=torch.float64)
+    coefficients = theta.reshape(2, -1)
+    expected = h @ coefficients[:, :-1].T + coefficients[:, -1]
+    net.readout = _readout(net, theta)
+    with torch.no_grad():
+        assert torch.allclose(net(x), expected, rtol=1e-12, atol=1e-12)
