@@ -1,6 +1,6 @@
 """Material identification from measured displacements: accuracy, uncertainty and time.
 
-    python benchmarks/inverse.py [--only cantilever ...] [--seeds 10] [--no-exact] > out.json
+    python benchmarks/inverse.py [--only cantilever ...] [--seeds 10] [--first-seed 0] [--no-exact] > out.json
 
 For each problem: a forward run at the true material (E = 1000, nu = 0.3, the defaults), 200
 points of its exact displacement (the ``displacement_exact`` array of its ``fields.vtu``)
@@ -61,7 +61,8 @@ def _inverse(case: str, data: Path, supports_from_material: bool, folder: Path, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(PROBLEMS), default=list(PROBLEMS))
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="how many noise seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first noise seed")
     parser.add_argument("--no-exact", action="store_true", help="skip the exact-data identification")
     args = parser.parse_args()
     cwd = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def main() -> None:
                 entry["exact"] = _inverse(case, exact, supports, root / f"{name}_exact", cwd)
                 print(name, "exact", entry["exact"], file=sys.stderr, flush=True)
             noisy = []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 csv = root / f"{name}_noise{seed}.csv"
                 _run([*sample, "--noise", "0.01", "--seed", str(seed), "--out", str(csv)], cwd)
                 noisy.append(_inverse(case, csv, supports, root / f"{name}_noise{seed}", cwd))
@@ -93,7 +94,7 @@ def main() -> None:
                     "truth_within_2_sigma": {
                         k: sum(r["truth_within_2_sigma"][k] for r in noisy) for k in TRUTH
                     },
-                    "seeds": args.seeds,
+                    "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
                     "max_wall_seconds": max(r["wall_seconds"] for r in noisy),
                 }
             results[name] = entry
