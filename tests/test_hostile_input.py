@@ -132,6 +132,7 @@ ROWS = [
     (["train.output_layer=solve", "train.derivatives=autograd"], "train.output_layer"),
     (["train.energy_polish=maybe"], "train.energy_polish"),
     (["train.head_ridge=-1"], "train.head_ridge"),
+    (["train.tolerance=-1e-6"], "train.tolerance"),
     (["train.checkpoint_every=-1"], "train.checkpoint_every"),
     (["train.typo=1"], "train.typo: unknown key"),
     (["+train.loss_weights.bogus=1"], "train.loss_weights.bogus: unknown term"),
