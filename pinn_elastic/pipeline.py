@@ -536,11 +536,11 @@ def _panels(
     return panels
 
 
-def _tolerance_check(history: History) -> dict[str, float | bool]:
+def _tolerance_check(history: History) -> dict[str, float | None]:
     """The start's tolerance check (:meth:`~pinn_elastic.runner.Solver.tolerance_check`), flat."""
-    if not history.tolerance_checks:
+    check = history.tolerance_check
+    if check is None:
         return {}
-    check = history.tolerance_checks[0]
     return {f"tolerance_check_{key}": check[key] for key in ("estimate", "residual", "seconds")}
 
 

@@ -28,7 +28,7 @@ def plot_history(history: History, path: Path) -> None:
     ax.semilogy(history.step, history.loss, "k-", lw=2, marker=marker, label="total")
     for name, values in history.terms.items():
         ax.semilogy(history.step, values, lw=1, marker=marker, label=name)
-    if history.tolerance_met == "start":
+    if history.tolerance_met:
         ax.set_title("training skipped: the polished least-squares start met train.tolerance", fontsize=9)
     if history.lbfgs_start is not None:
         ax.axvline(history.lbfgs_start, color="gray", ls="--", lw=1)

@@ -154,8 +154,8 @@ def polish(
     with torch.no_grad():
         factor_a = SpectralFactor.of(*_system(net, set_a, lam, mu, weights, enriched=True), group)
         A_c, b_c = _system(net, [holdout], lam, mu, weights, enriched=True)
+        rhs = total((b_c**2).sum())  # the hold-out loss of the lift alone
         if residual_bound is not None:
-            rhs = total((b_c**2).sum())
             loss_a = min(total(((A_c @ factor_a.solution(r) - b_c) ** 2).sum()) for r in RIDGES)
             if (loss_a / max(rhs, 1e-300)) ** 0.5 > GIVE_UP * residual_bound:
                 return None
@@ -193,7 +193,7 @@ def polish(
         ridge_sensitivity=sensitivity,
         holdout_loss=loss,
         trained_holdout_loss=trained,
-        relative_holdout_loss=loss / max(total((b_c**2).sum()), 1e-300),
+        relative_holdout_loss=loss / max(rhs, 1e-300),
         columns=A_c.shape[1],
         rows=int(total(A_c.new_tensor(float(A_c.shape[0] * len(set_a))))),
         seconds=time.perf_counter() - start,

@@ -428,7 +428,7 @@ class Solver:
         solved = t.output_layer in ("solve", "init")
         return t.tolerance > 0 and t.polish and t.objective == "strong" and forward and solved
 
-    def tolerance_check(self, stage: str) -> dict[str, Any]:
+    def tolerance_check(self) -> dict[str, Any]:
         r"""Polish the least-squares start and compare it with ``train.tolerance``: met where
         both the polish's error estimate and its relative hold-out residual
         :math:`\sqrt{\text{hold-out loss} / \text{loss of the lift alone}}` are at most the
@@ -443,9 +443,8 @@ class Solver:
         if report is None:  # the first fit was far above the tolerance: the second not made
             seconds = time.perf_counter() - start
             log.info(
-                "tolerance check at the %s: the first polish fit's relative residual is over %g "
-                "times train.tolerance=%.0e: training goes on (%.1f s)",
-                stage,
+                "tolerance check at the start: the first polish fit's relative residual is over "
+                "%g times train.tolerance=%.0e: training goes on (%.1f s)",
                 GIVE_UP,
                 tolerance,
                 seconds,
@@ -454,9 +453,8 @@ class Solver:
         residual = math.sqrt(report.relative_holdout_loss)
         met = report.applied and max(report.estimate, residual) <= tolerance
         log.info(
-            "tolerance check at the %s: polished error estimate %.2e, relative residual %.2e: %s "
-            "train.tolerance=%.0e (polish %.1f s)%s",
-            stage,
+            "tolerance check at the start: polished error estimate %.2e, relative residual %.2e: "
+            "%s train.tolerance=%.0e (polish %.1f s)%s",
             report.estimate,
             residual,
             "within" if met else "above",

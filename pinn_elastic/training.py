@@ -83,8 +83,8 @@ class History:
     traced: dict[str, list[float]] = field(default_factory=dict)
     started: float | None = None  # perf_counter() at the start of training (of this process)
     resumed_seconds: float = 0.0  # training seconds of the runs this one resumes
-    tolerance_checks: list[dict[str, Any]] = field(default_factory=list)  # Trainer.good_enough's reports
-    tolerance_met: str | None = None  # the check ("start") after which training ended
+    tolerance_check: dict[str, Any] | None = None  # Trainer.good_enough's report on the start
+    tolerance_met: bool = False  # the start met it: nothing was trained
 
     _TRANSIENT = ("monitor", "tracer", "started")
 
@@ -228,12 +228,12 @@ class Trainer:
         progress: Progress | None = None,
         group: Group = SINGLE,
         lbfgs_batch: Callable[[], Any] | None = None,
-        good_enough: Callable[[str], dict[str, Any]] | None = None,
+        good_enough: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         """``lbfgs_batch()``: the fixed batch of the L-BFGS phase, where it is not the last
-        Adam batch (the energy objective's Gauss rule). ``good_enough("start")`` is asked before
-        the first step of a fresh run, on every rank, with the module in the L-BFGS dtype: a
-        report with ``met`` true ends training before it begins."""
+        Adam batch (the energy objective's Gauss rule). ``good_enough()`` is asked before the
+        first step of a fresh run, on every rank, with the module in the L-BFGS dtype: a report
+        with ``met`` true ends training before it begins."""
         self.module, self.params, self.loss_fn, self.draw = module, params, loss_fn, draw
         self.lbfgs_batch, self.good_enough = lbfgs_batch, good_enough
         self.group = group
@@ -373,7 +373,7 @@ class Trainer:
             self.best.offer(float(loss.detach()))
             history.record(0, "start", float(loss.detach()), _floats(terms), self._seconds())
             history.trace(0)
-            if self.phase != "done" and self._met("start"):
+            if self.phase != "done" and self._start_is_good_enough():
                 return history
         if self.phase == "adam":
             self._adam()
@@ -381,18 +381,17 @@ class Trainer:
             self._lbfgs()
         return history
 
-    def _met(self, stage: str) -> bool:
-        """Ask ``good_enough`` at ``stage``; where it is met, training ends here (no checkpoint
+    def _start_is_good_enough(self) -> bool:
+        """Ask ``good_enough``; where it is met, training ends before it begins (no checkpoint
         is written: the field now carries the check's output layer, which the pipeline's final
         checkpoint keeps)."""
         if self.good_enough is None:
             return False
         self.module.to(self.dtype)
-        report = self.good_enough(stage)
-        self.history.tolerance_checks.append({"stage": stage, **report, "at_seconds": self._seconds()})
+        self.history.tolerance_check = report = self.good_enough()
         if not report["met"]:
             return False
-        self.history.tolerance_met = stage
+        self.history.tolerance_met = True
         if self.schedule.adam_steps > 0:
             self.history.adam_stop = "tolerance met"
         if self.schedule.lbfgs_steps > 0:
