@@ -161,15 +161,24 @@ def shard_rows(count: int, group: Group) -> slice:
     return slice(group.rank, count, group.world)
 
 
-def triangular_factor(A: Tensor, b: Tensor, group: Group) -> tuple[Tensor, Tensor]:
-    r"""``(R, Q^T b)`` of the least-squares system ``A theta ~= b`` whose rows are spread over
-    the ranks (each rank passes its own), by a tall-skinny QR: a QR of each rank's ``[A_r | b_r]``,
-    then of the stacked triangles. Only ``(n+1)^2`` numbers per rank travel; the result is the
-    same on every rank. With one process it is the QR of ``[A | b]``."""
+def triangular_system(A: Tensor, b: Tensor, group: Group) -> Tensor:
+    r"""The triangle ``R (n+1, n+1)`` of ``[A | b]`` for the least-squares system ``A theta ~= b``
+    whose rows are spread over the ranks (each rank passes its own), by a tall-skinny QR: a QR
+    of each rank's ``[A_r | b_r]``, then of the stacked triangles. Only ``(n+1)^2`` numbers per
+    rank travel; the result is the same on every rank. With one process it is the QR of
+    ``[A | b]``. ``R[:n, :n]`` and ``R[:n, n] = (Q^T b)_{:n}`` give the solution;
+    :math:`|R_{nn}| = \min_\theta\lVert A\theta - b\rVert` and the last column's norm is
+    :math:`\lVert b\rVert`."""
     n = A.shape[1]
     local = torch.linalg.qr(torch.cat([A, b[:, None]], 1), mode="r").R
     if local.shape[0] < n + 1:  # fewer rows than unknowns on this rank
         local = torch.cat([local, local.new_zeros(n + 1 - local.shape[0], n + 1)])
     stacked = group.gather(local).reshape(-1, n + 1)
-    R = torch.linalg.qr(stacked, mode="r").R if group.active else local
+    return torch.linalg.qr(stacked, mode="r").R if group.active else local
+
+
+def triangular_factor(A: Tensor, b: Tensor, group: Group) -> tuple[Tensor, Tensor]:
+    r"""``(R, Q^T b)`` of the least-squares system ``A theta ~= b`` (:func:`triangular_system`)."""
+    n = A.shape[1]
+    R = triangular_system(A, b, group)
     return R[:n, :n], R[:n, n]

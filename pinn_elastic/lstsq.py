@@ -21,7 +21,7 @@ from torch import Tensor
 
 from .collocation import Collocation
 from .derivatives import Jet
-from .distributed import SINGLE, Group, triangular_factor
+from .distributed import SINGLE, Group, triangular_system
 from .losses import residuals
 from .models import MLP
 from .taylor import feature_jet
@@ -180,15 +180,21 @@ class SpectralFactor:
     S: Tensor
     Vh: Tensor
     c: Tensor
+    relative_residual: Tensor  # min over theta of |A theta - b| / |b| (no ridge): a 0-d tensor, no sync
 
     @classmethod
     def of(cls, A: Tensor, b: Tensor, group: Group = SINGLE) -> SpectralFactor:
         """The factor of ``A theta ~= b`` (with several ranks, of their rows stacked): the
-        triangle of ``[A | b]`` (:func:`~pinn_elastic.distributed.triangular_factor`; ``Q`` is
+        triangle of ``[A | b]`` (:func:`~pinn_elastic.distributed.triangular_system`; ``Q`` is
         never formed, half the work of a QR that forms it), then the SVD of ``R``."""
-        R, qtb = triangular_factor(A, b, group)
-        U, S, Vh = torch.linalg.svd(R)
-        return cls(S, Vh, U.T @ qtb)
+        return cls.of_triangle(triangular_system(A, b, group))
+
+    @classmethod
+    def of_triangle(cls, triangle: Tensor) -> SpectralFactor:
+        """The factor from the triangle ``R`` of ``[A | b]`` (:meth:`of` without the QR)."""
+        n = triangle.shape[1] - 1
+        U, S, Vh = torch.linalg.svd(triangle[:n, :n])
+        return cls(S, Vh, U.T @ triangle[:n, n], training_residual(triangle))
 
     def solution(self, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
         r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`
@@ -201,6 +207,13 @@ class SpectralFactor:
         threshold = rcond * S[0] if ridge == 0 else torch.zeros_like(S[0])
         inverse = torch.where(threshold < S, S / (S * S + ridge * ridge), torch.zeros_like(S))
         return self.Vh.T @ (inverse * self.c)
+
+
+def training_residual(triangle: Tensor) -> Tensor:
+    r""":math:`\min_\theta\lVert A\theta - b\rVert / \lVert b\rVert` from the triangle ``R`` of
+    ``[A | b]``: :math:`|R_{nn}|` over the norm of the last column (``Q`` is orthogonal)."""
+    n = triangle.shape[1] - 1
+    return triangle[n, n].abs() / triangle[:, n].norm().clamp_min(1e-300)
 
 
 def solve(A: Tensor, b: Tensor, ridge: float = 0.0, rcond: float = 1e-11, group: Group = SINGLE) -> Tensor:

@@ -39,9 +39,9 @@ import torch
 from torch import Tensor, nn
 
 from .collocation import Collocation
-from .distributed import SINGLE, Group
+from .distributed import SINGLE, Group, triangular_system
 from .field import DisplacementField
-from .lstsq import SpectralFactor, assemble
+from .lstsq import SpectralFactor, assemble, training_residual
 from .taylor import enriched_jet, feature_jet
 
 RIDGES = tuple(10.0**-k for k in range(6, 17))
@@ -135,12 +135,15 @@ def polish(
     r"""Fit the enriched output layer as in the module docstring; set ``field.network.readout``
     when it lowers the hold-out loss. The batches must carry float64 tensors on the field's device.
 
-    With ``residual_bound``, fit ``A`` is judged first: where its relative hold-out residual
-    (:math:`\sqrt{\text{loss} / \lVert b\rVert^2}`, at its best ridge) exceeds
-    ``GIVE_UP * residual_bound``, fit ``B`` is not made, nothing is set and None is returned.
-    The mean of two fits on independent points cannot have a residual much below either's (by
-    :math:`\sqrt 2` where sampling noise dominates it, by nothing where the features' bias
-    does), so the polish could not have met the bound."""
+    With ``residual_bound``, the system of set ``A`` is judged as soon as its triangle is
+    factored: where its least relative residual :math:`\min_\theta\lVert A\theta - b\rVert
+    / \lVert b\rVert` (read off the triangle of ``[A | b]``, no ridge, on its own rows)
+    exceeds ``GIVE_UP * residual_bound``, nothing more is computed (no SVD, no hold-out system,
+    no fit ``B``), nothing is set and None is returned. No fit on ``A``'s features has a
+    smaller residual on ``A``'s rows, a fit's residual on fresh rows is larger on average, and
+    the mean of two fits on independent points is below either's by at most :math:`\sqrt 2`
+    (where sampling noise dominates; by nothing where the features' bias does), so the polish
+    could not have met the bound."""
 
     def total(value: Tensor) -> float:  # a sum over this rank's rows, summed over the ranks
         return float(group.sum(value.reshape(1).clone())[0])
@@ -152,13 +155,12 @@ def polish(
     net = copy.deepcopy(field.network).to(torch.float64)
     net.readout = None
     with torch.no_grad():
-        factor_a = SpectralFactor.of(*_system(net, set_a, lam, mu, weights, enriched=True), group)
+        triangle_a = triangular_system(*_system(net, set_a, lam, mu, weights, enriched=True), group)
+        if residual_bound is not None and float(training_residual(triangle_a)) > GIVE_UP * residual_bound:
+            return None
+        factor_a = SpectralFactor.of_triangle(triangle_a)
         A_c, b_c = _system(net, [holdout], lam, mu, weights, enriched=True)
         rhs = total((b_c**2).sum())  # the hold-out loss of the lift alone
-        if residual_bound is not None:
-            loss_a = min(total(((A_c @ factor_a.solution(r) - b_c) ** 2).sum()) for r in RIDGES)
-            if (loss_a / max(rhs, 1e-300)) ** 0.5 > GIVE_UP * residual_bound:
-                return None
         factor_b = SpectralFactor.of(*_system(net, set_b, lam, mu, weights, enriched=True), group)
         A_head, b_head = _system(net, [holdout], lam, mu, weights, enriched=False)
         head = torch.cat([net.head.weight, net.head.bias[:, None]], 1).reshape(-1)

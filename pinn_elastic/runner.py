@@ -440,11 +440,11 @@ class Solver:
         tolerance = self.config.train.tolerance
         start = time.perf_counter()
         report = self.polish(residual_bound=tolerance)
-        if report is None:  # the first fit was far above the tolerance: the second not made
+        if report is None:  # the first system was far above the tolerance: nothing more made
             seconds = time.perf_counter() - start
             log.info(
-                "tolerance check at the start: the first polish fit's relative residual is over "
-                "%g times train.tolerance=%.0e: training goes on (%.1f s)",
+                "tolerance check at the start: the least relative residual of the polish's first "
+                "system is over %g times train.tolerance=%.0e: training goes on (%.1f s)",
                 GIVE_UP,
                 tolerance,
                 seconds,

@@ -2,7 +2,8 @@
 :mod:`pinn_elastic.distributed` against one process on the same rows. Rank 0 writes JSON to argv[1].
 
 * ``tsqr_random``: relative difference of the least-squares solution of a random
-  well-conditioned system split over the ranks (tall-skinny QR) and solved whole on one.
+  well-conditioned system split over the ranks (tall-skinny QR) and solved whole on one;
+  ``tsqr_residual`` the same for its least residual read off the triangle.
 * ``head_*``: the same for the training head of a real batch (plate_hole), sharded as training
   shards it, against the whole batch: the solution and the fitted loss; ``head_solution_reordered``
   is one process solving the same rows in the shards' order (the round-off floor of the solution).
@@ -18,7 +19,7 @@ import sys
 import torch
 
 from pinn_elastic import distributed
-from pinn_elastic.lstsq import assemble, solve
+from pinn_elastic.lstsq import assemble, solve, training_residual
 from pinn_elastic.runner import Solver
 from pinn_elastic.taylor import feature_jet
 from pinn_elastic.training import Schedule, Trainer
@@ -52,6 +53,10 @@ def main(out: str) -> None:
     b = torch.randn(1400, generator=generator, dtype=torch.float64)
     rows = distributed.shard_rows(len(A), group)
     results["tsqr_random"] = relative(solve(A[rows], b[rows], group=group), solve(A, b))
+    whole_residual = training_residual(distributed.triangular_system(A, b, distributed.SINGLE))
+    results["tsqr_residual"] = relative(
+        training_residual(distributed.triangular_system(A[rows], b[rows], group)), whole_residual
+    )
 
     config = make_config(
         "case=plate_hole", "device=cpu", "model.width=24", "model.depth=2",

@@ -14,9 +14,10 @@ import torch
 
 from pinn_elastic import distributed
 from pinn_elastic.collocation import sample_collocation
-from pinn_elastic.distributed import Group, shard_rows, triangular_factor
+from pinn_elastic.distributed import Group, shard_rows, triangular_factor, triangular_system
 from pinn_elastic.errors import ConfigError
 from pinn_elastic.losses import loss_terms, residuals, total_loss
+from pinn_elastic.lstsq import training_residual
 from pinn_elastic.runner import Solver
 from tests.conftest import REPO, make_config
 
@@ -87,6 +88,9 @@ def test_one_process_triangular_factor_is_the_qr_of_the_system():
     R, qtb = triangular_factor(A, b, distributed.SINGLE)
     theta = torch.linalg.solve_triangular(R, qtb[:, None], upper=True)[:, 0]
     assert torch.allclose(theta, torch.linalg.lstsq(A, b).solution, rtol=1e-12, atol=1e-14)
+    least = (A @ theta - b).norm() / b.norm()
+    residual = training_residual(triangular_system(A, b, distributed.SINGLE))
+    assert float(residual) == pytest.approx(float(least), rel=1e-12)
 
 
 def test_a_sweep_under_torchrun_is_refused(monkeypatch):
@@ -109,7 +113,7 @@ def test_collectives_match_one_process_on_the_same_rows(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["world"] == 2
-    assert result["tsqr_random"] < 1e-12
+    assert result["tsqr_random"] < 1e-12 and result["tsqr_residual"] < 1e-12
     # the head system's condition times round-off: one process on the same rows in another order
     # moves the solution as much
     assert result["head_solution"] < 1e-9
