@@ -182,7 +182,7 @@ def main() -> None:
             {
                 "stage": stage,
                 "step": step,
-                **{k: float(v) for k, v in terms.items()},
+                **{k: float(v.detach()) for k, v in terms.items()},
                 "rel_l2_E": error,
                 "E_a": 1000 * math.exp(float(probe.log_moduli[0])),
                 "E_b": 1000 * math.exp(float(probe.log_moduli[1])),
