@@ -180,7 +180,6 @@ class SpectralFactor:
     S: Tensor
     Vh: Tensor
     c: Tensor
-    relative_residual: Tensor  # min over theta of |A theta - b| / |b| (no ridge): a 0-d tensor, no sync
 
     @classmethod
     def of(cls, A: Tensor, b: Tensor, group: Group = SINGLE) -> SpectralFactor:
@@ -194,7 +193,7 @@ class SpectralFactor:
         """The factor from the triangle ``R`` of ``[A | b]`` (:meth:`of` without the QR)."""
         n = triangle.shape[1] - 1
         U, S, Vh = torch.linalg.svd(triangle[:n, :n])
-        return cls(S, Vh, U.T @ triangle[:n, n], training_residual(triangle))
+        return cls(S, Vh, U.T @ triangle[:n, n])
 
     def solution(self, ridge: float = 0.0, rcond: float = 1e-11) -> Tensor:
         r"""Minimiser of :math:`\lVert A\theta - b\rVert^2 + \alpha^2\lVert\theta\rVert^2`

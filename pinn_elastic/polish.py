@@ -46,7 +46,7 @@ from .taylor import enriched_jet, feature_jet
 
 RIDGES = tuple(10.0**-k for k in range(6, 17))
 ROWS_PER_COLUMN = 3
-GIVE_UP = 10.0  # polish(residual_bound=...): a first fit this far above the bound ends the polish
+GIVE_UP = 10.0  # polish(residual_bound=...): a first system this far above the bound ends the polish
 
 
 @dataclass(frozen=True)

@@ -398,7 +398,7 @@ class Solver:
     def polish(self, residual_bound: float | None = None) -> PolishReport | None:
         """The least-squares polish (:mod:`pinn_elastic.polish`) on fresh, independent points
         (with several ranks, every rank on its shard of them); None where ``residual_bound``
-        ended it after its first fit (:func:`~pinn_elastic.polish.polish`)."""
+        ended it after its first system (:func:`~pinn_elastic.polish.polish`)."""
 
         def draw(i: int) -> Collocation:
             generator = torch.Generator().manual_seed(self.config.seed + ESTIMATE_SEED_OFFSET * (i + 1))

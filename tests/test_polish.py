@@ -53,7 +53,7 @@ def test_polish_that_does_not_lower_the_holdout_loss_is_discarded(monkeypatch):
     assert not report.applied and solver.field.network.readout is None
 
 
-def test_a_residual_bound_ends_the_polish_after_a_first_fit_far_above_it():
+def test_a_residual_bound_ends_the_polish_after_a_first_system_far_above_it():
     """``residual_bound`` (the tolerance check): a first system ten times above the bound ends the
     polish with nothing set; a bound it meets changes nothing in the result."""
     overrides = ("case=lame_cylinder", "train=quick", "train.adam_steps=0", "train.lbfgs_steps=0")
