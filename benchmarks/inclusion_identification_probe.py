@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inverse_field import CASE, _yaml, relative_modulus
+from inverse_field import CASE, _yaml, nodal_weights, relative_modulus
 
 torch.set_default_dtype(torch.float64)
 from pinn_elastic.case_loader import load_case  # noqa: E402
@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--matrix-points", type=int, default=2500)
     parser.add_argument("--inclusion-points", type=int, default=800)
     args = parser.parse_args()
+    if (args.smooth_run is None) == (args.start is None):
+        parser.error("give exactly one of --smooth-run DIR and --start cx,cy,a,b,angle_deg,E_a,E_b")
     torch.manual_seed(0)
     probe = Probe(args.width, args.matrix_points, args.inclusion_points)
     start = [float(v) for v in args.start.split(",")] if args.start else start_from(args.smooth_run)
@@ -132,9 +134,8 @@ class Probe:
         self.data_lift, self.data_factor = self.constraints.jets(self.data_points, hessian=False)
         lam, mu = problem.material.lame(2)
         self.lam, self.mu = lam / self.scales.modulus, mu / self.scales.modulus
-        self.area = (
-            float(np.prod(np.diff(np.asarray(problem.geometry.bounds), axis=0))) / self.scales.length**2
-        )
+        body_area = float(nodal_weights(mesh.points, mesh.cells).sum())  # the body's, not its box's
+        self.area = body_area / self.scales.length**2
         self.matrix_points = self.scales.to_unit(
             problem.geometry.sample_interior(n_matrix, generator, torch.float64)
         )
@@ -182,9 +183,9 @@ class Probe:
     def interface(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Points, outward normals and arc-length weights (summing to 1) on the ellipse."""
         t = torch.arange(INTERFACE_POINTS) * 2 * math.pi / INTERFACE_POINTS
-        inverse = torch.linalg.inv(self._cholesky(p))
-        x = p[:2] + torch.stack([torch.cos(t), torch.sin(t)], 1) @ inverse
         L = self._cholesky(p)
+        inverse = torch.linalg.inv(L)
+        x = p[:2] + torch.stack([torch.cos(t), torch.sin(t)], 1) @ inverse
         normal = (x - p[:2]) @ (L @ L.T)
         arc = (torch.stack([-torch.sin(t), torch.cos(t)], 1) @ inverse).norm(dim=1)
         return x, normal / normal.norm(dim=1, keepdim=True), arc / arc.sum()
