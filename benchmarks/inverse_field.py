@@ -1,6 +1,6 @@
 """Field mode: recover E(x) of a plate with a circular inclusion three times stiffer than its matrix.
 
-    python benchmarks/inverse_field.py [--points 2000] [--resolution 241] > out.json
+    python benchmarks/inverse_field.py [--points 2000] [--resolution 241] [--field inclusion] > out.json
 
 The plate is the unit square (plane stress, nu = 0.3) with the matrix at E = 1000 and, inside
 the circle of radius 0.2 about (0.5, 0.5), E = 3000; rollers on x = 0 (u_x = 0) and y = 0
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=241)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--run-dir", type=Path, help="keep the inverse run's folder here")
+    parser.add_argument("--field", choices=("E", "inclusion"), default="E", help="inverse.field")
     parser.add_argument("overrides", nargs="*", help="extra pinn-elastic overrides for the inverse run")
     args = parser.parse_args()
     from pinn_elastic.case_loader import load_case
@@ -88,7 +89,7 @@ def main() -> None:
         run = (args.run_dir or root / "run").resolve()
         command = [
             sys.executable, "-m", "pinn_elastic", "--config-dir", str(root / "conf"), "case=inclusion",
-            f"inverse.data={csv}", "inverse.field=E", f"hydra.run.dir={run}", *args.overrides,
+            f"inverse.data={csv}", f"inverse.field={args.field}", f"hydra.run.dir={run}", *args.overrides,
         ]  # fmt: skip
         start = time.perf_counter()
         done = subprocess.run(
@@ -116,6 +117,11 @@ def main() -> None:
                 "E_centre_rel_error": float(abs(found[centre] / 3000.0 - 1)),
                 "E_matrix_far_corner": float(found[int(np.argmin(np.linalg.norm(points - 1.0, axis=1)))]),
                 "identified_E_field": metrics.get("identified_E_field"),
+                "field": args.field,
+                "identified": metrics.get("identified"),
+                "identified_std": metrics.get("identified_std"),
+                "inclusion_seconds": metrics.get("inclusion_seconds"),
+                "inclusion_rounds": metrics.get("inclusion_rounds"),
                 "wall_seconds": wall,
                 "overrides": args.overrides,
             },

@@ -127,7 +127,8 @@ class OutputConfig:
 
 
 UNKNOWNS = ("E", "nu", "lam", "mu")  # lam/mu are the 3D Lame parameters, even for a 2D body
-FIELDS = ("E",)  # inverse.field: a modulus field E(x) (nu stays a constant)
+# inverse.field: a modulus field E(x), or one sharp inclusion refined from it (nu stays a constant)
+FIELDS = ("E", "inclusion")
 
 
 @dataclass
@@ -152,7 +153,13 @@ class InverseConfig:
     unknowns: list[str] = field(default_factory=list)  # any of E, nu or of lam, mu
     start: MaterialValues = field(default_factory=MaterialValues)  # start values (default: the case's)
     truth: MaterialValues = field(default_factory=MaterialValues)  # true values, for the report only
-    # E: Young's modulus as a field E(x), a second small network (last: the name shadows dataclasses.field)
+    # inverse.field=inclusion: Adam steps of each round of the refinement (each ends with
+    # inclusion_iterations Levenberg-Marquardt steps on the shape)
+    inclusion_rounds: list[int] = field(default_factory=lambda: [200, 25, 25, 25, 25, 25, 25])
+    inclusion_iterations: int = 4
+    inclusion_shape: str = "ellipse"  # ellipse | circle (3D: ellipsoid | sphere)
+    # E: Young's modulus as a field E(x), a second small network; inclusion: one sharp
+    # inclusion refined from it (last: the name shadows dataclasses.field)
     field: str | None = None
 
     def __post_init__(self) -> None:
@@ -167,8 +174,16 @@ class InverseConfig:
         if self.field is not None:
             require_choice("inverse.field", self.field, FIELDS)
             if set(self.unknowns) - {"nu"}:
-                allowed = "with inverse.field=E only nu may be a constant unknown"
+                allowed = f"with inverse.field={self.field} only nu may be a constant unknown"
                 raise ConfigError("inverse.unknowns", list(self.unknowns), allowed)
+        rounds = list(self.inclusion_rounds)
+        if not rounds or any(not isinstance(r, int) or isinstance(r, bool) or r < 0 for r in rounds):
+            raise ConfigError("inverse.inclusion_rounds", rounds, "must be a non-empty list of integers >= 0")
+        if not isinstance(self.inclusion_iterations, int) or self.inclusion_iterations < 1:
+            raise ConfigError(
+                "inverse.inclusion_iterations", self.inclusion_iterations, "must be an integer >= 1"
+            )
+        require_choice("inverse.inclusion_shape", self.inclusion_shape, ("ellipse", "circle"))
         if self.active and not self.data:
             raise ConfigError("inverse.data", None, "an inverse run needs measured data (inverse.data=FILE)")
         if self.data and not self.active:

@@ -158,6 +158,7 @@ def final_state(solver: Solver, history: History, run_metrics: dict[str, Any]) -
         "material": {"E": material.E, "nu": material.nu, "plane": material.plane},
         "truth": dict(solver.truth),
         "history": history.state_dict(),
+        "inclusion": None if solver.inclusion is None else solver.inclusion.state_dict(),
         "run_metrics": _jsonable(run_metrics),
     }
 
@@ -341,18 +342,47 @@ def write_outputs(
     return metrics
 
 
+def _refine_inclusion(solver: Solver, constants: dict[str, float]) -> dict[str, Any]:
+    """``inverse.field=inclusion``: the sharp inclusion refined from the trained ``E(x)``."""
+    fit = solver.refine_inclusion()
+    if fit is None:
+        return {"inclusion_found": False}
+    log.info(
+        "inclusion: centre %s, semi-axes %s, E %.6g in a matrix of %.6g (%d rounds, %.1f s)",
+        fit.identified["centre"], fit.identified["semi_axes"], fit.identified["E_inclusion"],
+        fit.identified["E_matrix"], len(fit.rounds), fit.seconds,
+    )  # fmt: skip
+    return {
+        "inclusion_found": True,
+        "identified": {**constants, **fit.identified},
+        "identified_std": fit.std,
+        "identified_field": "a sharp inclusion (the point array youngs_modulus of fields.vtu)",
+        "identified_std_method": (
+            "Laplace approximation (Levenberg-Marquardt curvature of the data misfit, sigma from the "
+            "residuals unless the data file gives it); the networks' own error adds a bias it does not see"
+        ),
+        "inclusion_start": fit.start,
+        "inclusion_rounds": fit.rounds,
+        "inclusion_data_misfit": fit.data_rms_misfit,
+        "inclusion_seconds": fit.seconds,
+    }
+
+
 def _identify(solver: Solver, history: History) -> dict[str, Any]:
     """The final identification of an inverse run, as metrics (the truth's errors where known,
     and the seconds of training until each unknown first came within 1 % of it)."""
     if solver.modulus is not None:
         values = solver.unknowns.values()
         solver.set_material(solver.unknowns.material())
-        return {
+        metrics = {
             "identified": values,
             "identified_field": "E (the point array youngs_modulus of fields.vtu)",
             "identified_std_method": "not available with inverse.field=E",
             "data_points": len(solver.data[0].points),
         }
+        if solver.config.inverse.field == "inclusion":
+            metrics.update(_refine_inclusion(solver, values))
+        return metrics
     start = time.perf_counter()
     result = solver.identify()
     scale = solver.scales.displacement
@@ -394,9 +424,7 @@ def _identify(solver: Solver, history: History) -> dict[str, Any]:
 
 def _modulus_at(solver: Solver, points: np.ndarray) -> np.ndarray:
     """An inverse run's modulus field ``E(x)`` at physical points, in the case's units."""
-    parameter = next(solver.modulus.parameters())
-    x = solver.scales.to_unit(torch.from_numpy(points).to(parameter))
-    return solver.modulus.relative(x).double().cpu().numpy() * solver.problem.material.E
+    return solver.modulus_at(points)
 
 
 def _round_off(solver: Solver, mesh: EvaluationMesh, pinn: Fields) -> float | None:
@@ -404,7 +432,7 @@ def _round_off(solver: Solver, mesh: EvaluationMesh, pinn: Fields) -> float | No
     network evaluated in float64: the floor of a float32 run's error, which estimates made in
     float64 (the polishes') do not see. ``None`` for a float64 network."""
     field = solver.field
-    if next(field.parameters()).dtype == torch.float64:
+    if next(field.parameters()).dtype == torch.float64 or solver.inclusion is not None:
         return None
     exact64 = predict(
         copy.deepcopy(field).to(torch.float64), solver.scales, solver.problem.material, mesh.points
@@ -491,7 +519,7 @@ def _plots(
                 continue
             points, triangles, plane = section
             kept = [i for i in range(3) if i != axis]
-            fields = predict(solver.field, solver.scales, problem.material, points)
+            fields = solver.predict(points)
             exact_fields = exact(problem, points) if reference is not None else None
             plot_fields(
                 points[:, kept],
@@ -506,9 +534,7 @@ def _plots(
         s = np.linspace(0.0, 1.0, 201)[:, None]
         a, b = np.asarray(line.start, float), np.asarray(line.end, float)
         at = a + s * (b - a)
-        values = probe_value(
-            predict(solver.field, solver.scales, problem.material, at), line.quantity, line.component
-        )
+        values = probe_value(solver.predict(at), line.quantity, line.component)
         ref = None
         if problem.exact_displacement is not None:
             ref = probe_value(exact(problem, at), line.quantity, line.component)

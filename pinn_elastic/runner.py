@@ -27,6 +27,14 @@ from .field import DisplacementField
 from .geometry import EvaluationMesh, nodal_weights
 from .inverse import Identification, MaterialUnknowns, ProfileModel, identify, read_measurements
 from .inverse.field import ModulusField
+from .inverse.inclusion import (
+    InclusionFit,
+    InclusionProblem,
+    TwoPhaseField,
+    refine,
+    start_from_field,
+    unknowns_from,
+)
 from .inverse.setup import (
     case_at,
     data_path,
@@ -52,6 +60,10 @@ log = logging.getLogger(__name__)
 ESTIMATE_SEED_OFFSET = 104729  # the error estimate's points are drawn apart from the training points
 ENERGY_SEED = 7919  # the energy polish's Sobol scrambles
 IDENTIFY_SEED = 15485863  # the final identification's points
+INCLUSION_SEED = 32452843  # inverse.field=inclusion: the two-phase networks and their points
+INCLUSION_WIDTH, INCLUSION_DEPTH = 150, 3  # the two-phase networks (inverse/inclusion.py)
+INCLUSION_MATRIX_POINTS, INCLUSION_POINTS = 1500, 600
+INCLUSION_START_RESOLUTION = 101  # the mesh on which the trained E(x) gives the start
 STRONG_FORM_MET = 1e-8  # polish hold-out loss relative to the lift's: the point-wise fit succeeded
 STRONG_FORM_MISSED = 1e-3  # ... and above this the point-wise fit failed: try the Ritz fit anywhere
 
@@ -205,6 +217,7 @@ class Solver:
         if self.unknowns is not None:
             self.field.material = self.unknowns  # trained, checkpointed and moved with the network
         self.modulus = None
+        self.inclusion: TwoPhaseField | None = None  # inverse.field=inclusion, once refined
         if config.inverse.field is not None:
             self.modulus = self.field.modulus = ModulusField(problem.dim, lo, hi)
         self.field.to(self.device, self.dtype)
@@ -378,6 +391,65 @@ class Solver:
         self.field.to(self.device)
         self.set_material(self.unknowns.material())
         return result
+
+    def two_phase_field(self) -> TwoPhaseField:
+        """A fresh two-phase field for this body (its weights drawn from the run's seed)."""
+        scales, dim = self.scales, self.problem.dim
+        lo, hi = (
+            scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0]
+            for b in self.problem.geometry.bounds
+        )
+        with torch.random.fork_rng():
+            torch.manual_seed(self.config.seed + INCLUSION_SEED)
+            shape = self.config.inverse.inclusion_shape
+            field = TwoPhaseField(dim, INCLUSION_WIDTH, INCLUSION_DEPTH, lo, hi, self.constraints, shape)
+        return field.to(torch.float64)
+
+    def refine_inclusion(self) -> InclusionFit | None:
+        """``inverse.field=inclusion``: one sharp inclusion refined from the trained ``E(x)``
+        (:mod:`pinn_elastic.inverse.inclusion`); sets ``self.inclusion``. ``None`` (and the
+        smooth field stays) where ``E(x)`` shows no region that stands out."""
+        problem, scales, inv = self.problem, self.scales, self.config.inverse
+        mesh = problem.geometry.mesh(INCLUSION_START_RESOLUTION)
+        E0 = problem.material.E
+        found = start_from_field(mesh.points, self.modulus_at(mesh.points), nodal_weights(mesh))
+        if found is None:
+            log.warning(
+                "inverse.field=inclusion: the trained E(x) shows no region that stands out from the "
+                "matrix; the smooth E(x) is kept"
+            )
+            return None
+        centre = scales.to_unit(torch.from_numpy(found["centre"])[None])[0]
+        axes = torch.from_numpy(found["axes"]) / scales.length
+        directions = torch.from_numpy(found["directions"])
+        moduli = found["E_matrix"], found["E_inclusion"]
+        start = unknowns_from(centre, axes, directions, *moduli, E0, inv.inclusion_shape)
+        field = self.two_phase_field()
+        lam, mu = problem.material.lame(problem.dim)
+        generator = torch.Generator().manual_seed(self.config.seed + INCLUSION_SEED)
+        fit = InclusionProblem(
+            field, problem, scales, self.data[0], lam / scales.modulus, mu / scales.modulus,
+            INCLUSION_MATRIX_POINTS, INCLUSION_POINTS, generator,
+        )  # fmt: skip
+        result = refine(field, fit, start, list(inv.inclusion_rounds), inv.inclusion_iterations, E0)
+        self.inclusion = field
+        return result
+
+    def predict(self, points: np.ndarray) -> Fields:
+        """The identified fields at physical ``points`` (the two-phase field once refined)."""
+        if self.inclusion is not None:
+            return self.inclusion.fields(points, self.scales, self.problem.material)
+        return predict(self.field, self.scales, self.problem.material, points)
+
+    def modulus_at(self, points: np.ndarray) -> np.ndarray:
+        """An inverse run's ``E(x)`` at physical points, in the case's units."""
+        E0 = self.problem.material.E
+        if self.inclusion is not None:
+            x = self.scales.to_unit(torch.from_numpy(points).double())
+            return self.inclusion.relative_modulus(x).numpy() * E0
+        parameter = next(self.modulus.parameters())
+        x = self.scales.to_unit(torch.from_numpy(points).to(parameter))
+        return self.modulus.relative(x).double().cpu().numpy() * E0
 
     def set_material(self, material) -> None:
         """Continue (polish, evaluate) with ``material``: an inverse run's identified one."""
@@ -634,7 +706,7 @@ class Solver:
     def evaluate(self, mesh: EvaluationMesh) -> tuple[Fields, Fields | None, dict[str, Any]]:
         """PINN (and exact) fields at the mesh nodes, and the error and probe metrics."""
         problem, points = self.problem, mesh.points
-        pinn = predict(self.field, self.scales, problem.material, points)
+        pinn = self.predict(points)
         reference = exact(problem, points) if problem.exact_displacement is not None else None
         metrics: dict[str, Any] = {}
         if reference is not None:
@@ -644,7 +716,7 @@ class Solver:
             metrics[probe.name] = (
                 float(
                     probe_value(
-                        predict(self.field, self.scales, problem.material, at),
+                        self.predict(at),
                         probe.quantity,
                         probe.component,
                     )[0]

@@ -26,7 +26,7 @@ from . import checkpoint
 from .atomic import write_text
 from .config import config_from_dict
 from .errors import ConfigError
-from .evaluation import Fields, predict
+from .evaluation import Fields
 from .materials import Material
 from .polish import readout_layer
 from .problem import AXES
@@ -69,8 +69,7 @@ class TrainedModel:
             )
         if not np.isfinite(points).all():
             raise ConfigError("points", "non-finite value", "coordinates must be finite numbers")
-        s = self.solver
-        return predict(s.field, s.scales, s.problem.material, points)
+        return self.solver.predict(points)
 
     def displacement(self, points: np.ndarray) -> np.ndarray:
         return self.fields(points).displacement
@@ -127,6 +126,9 @@ def _solver(state: dict[str, Any], device: torch.device) -> Solver:
         ) from None
     material = state["material"]
     solver.set_material(Material(material["E"], material["nu"], material["plane"]))
+    if state.get("inclusion") is not None:  # inverse.field=inclusion: the refined two-phase field
+        solver.inclusion = solver.two_phase_field()
+        solver.inclusion.load_state_dict(state["inclusion"])
     solver.field.to(device)
     solver.device = device
     return solver

@@ -4,6 +4,8 @@
 * :mod:`.unknowns`: the unknown constants, physical by construction;
 * :mod:`.setup`: the measurements as loss rows, and the case's exact field at the true material;
 * :mod:`.identify`: the final output-least-squares identification and its uncertainty;
+* :mod:`.field`: a modulus field ``E(x)`` (``inverse.field=E``);
+* :mod:`.inclusion`: one sharp inclusion refined from it (``inverse.field=inclusion``);
 * :mod:`.sample`: ``pinn-elastic-sample``, synthetic measurements from a run's fields.
 """
 
