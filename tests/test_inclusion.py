@@ -284,3 +284,48 @@ def test_a_circle_has_one_size_unknown_and_keeps_the_area():
     assert "angle_deg" not in summary
     with pytest.raises(ConfigError, match="inclusion_shape"):
         make_config("inverse.data=d.csv", "inverse.field=inclusion", "inverse.inclusion_shape=square")
+
+
+def test_an_ellipsoid_in_a_3d_body():
+    """3D: the quadrature fills the box's volume, the interface points lie on the ellipsoid,
+    the system is finite, and the summary gives the axes and their directions."""
+    cube = {
+        "name": "body",
+        "geometry": {"box": {"lower": [0, 0, 0], "upper": [2, 1, 1]}},
+        "E": 1000.0,
+        "nu": 0.3,
+        "conditions": [
+            {"boundary": "xmin", "displacement": [0, 0, 0]},
+            {"boundary": "xmax", "traction": [1.0, 0, 0]},
+        ],
+    }
+    problem, _ = load_case(cube)
+    generator = torch.Generator().manual_seed(0)
+    scales = characteristic_scales(problem, generator)
+    from pinn_elastic.constraints import HardConstraints
+    from pinn_elastic.inverse.data import Measurements
+
+    probe = problem.geometry.sample_interior(1024, torch.Generator().manual_seed(0), torch.float64)
+    constraints = HardConstraints(problem, scales, probe)
+    lo, hi = (scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds)
+    field = TwoPhaseField(3, 8, 2, lo, hi, constraints).double()
+    points = np.random.default_rng(0).uniform(0.1, 0.9, (40, 3))
+    rows, _ = data_rows(
+        Measurements(points, np.zeros((40, 3)), None, "t", {}), scales, constraints, torch.float64
+    )
+    lam, mu = problem.material.lame(3)
+    fit = InclusionProblem(
+        field, problem, scales, rows, lam / scales.modulus, mu / scales.modulus, 8000, 2000, generator
+    )
+    axes = torch.tensor([0.3, 0.2, 0.15], dtype=torch.float64) / scales.length
+    centre = scales.to_unit(torch.tensor([[1.0, 0.5, 0.5]], dtype=torch.float64))[0]
+    p = unknowns_from(centre, axes, torch.eye(3, dtype=torch.float64), 1000.0, 2000.0, 1000.0)
+    _, weights, _ = fit.quadrature(p)
+    assert float(weights.sum()) * scales.length**3 == pytest.approx(2.0, rel=0.02)
+    x, _, area = fit.interface(p)
+    assert level_set(p, x).value.abs().max() < 1e-12 and float(area.sum()) == pytest.approx(1.0)
+    A, b = fit.system(p)
+    assert torch.isfinite(A).all() and torch.isfinite(b).all()
+    summary = field.summary(scales, 1000.0, p)
+    assert summary["semi_axes"] == pytest.approx([0.3, 0.2, 0.15], rel=1e-12)
+    assert np.abs(summary["axis_directions"]).round(12).tolist() == np.eye(3).tolist()
