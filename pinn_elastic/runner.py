@@ -62,7 +62,7 @@ ENERGY_SEED = 7919  # the energy polish's Sobol scrambles
 IDENTIFY_SEED = 15485863  # the final identification's points
 INCLUSION_SEED = 32452843  # inverse.field=inclusion: the two-phase networks and their points
 INCLUSION_WIDTH, INCLUSION_DEPTH = 150, 3  # the two-phase networks (inverse/inclusion.py)
-INCLUSION_MATRIX_POINTS, INCLUSION_POINTS = 1500, 600
+INCLUSION_MATRIX_POINTS, INCLUSION_POINTS, INCLUSION_SHELL_POINTS = 1200, 600, 400
 INCLUSION_START_RESOLUTION = 101  # the mesh on which the trained E(x) gives the start
 STRONG_FORM_MET = 1e-8  # polish hold-out loss relative to the lift's: the point-wise fit succeeded
 STRONG_FORM_MISSED = 1e-3  # ... and above this the point-wise fit failed: try the Ritz fit anywhere
@@ -429,7 +429,7 @@ class Solver:
         generator = torch.Generator().manual_seed(self.config.seed + INCLUSION_SEED)
         fit = InclusionProblem(
             field, problem, scales, self.data[0], lam / scales.modulus, mu / scales.modulus,
-            INCLUSION_MATRIX_POINTS, INCLUSION_POINTS, generator,
+            INCLUSION_MATRIX_POINTS, INCLUSION_POINTS, generator, INCLUSION_SHELL_POINTS,
         )  # fmt: skip
         result = refine(field, fit, start, list(inv.inclusion_rounds), inv.inclusion_iterations, E0)
         self.inclusion = field

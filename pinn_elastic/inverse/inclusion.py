@@ -310,6 +310,7 @@ class InclusionProblem:
         n_matrix: int,
         n_inclusion: int,
         generator: torch.Generator,
+        n_shell: int | None = None,
     ) -> None:
         self.field, self.problem, self.scales, self.data = field, problem, scales, data
         self.dim, self.lam, self.mu = problem.dim, lam, mu
@@ -326,7 +327,7 @@ class InclusionProblem:
             problem.geometry.sample_interior(n_matrix, generator, torch.float64)
         )
         self.ball = _ball(n_inclusion, dim, 0.0, 1.0, generator)
-        self.shell = _ball(n_inclusion, dim, 1.0, SHELL[1], generator)
+        self.shell = _ball(n_inclusion if n_shell is None else n_shell, dim, 1.0, SHELL[1], generator)
         self.shell_weights = 1.0 - _fade_in(self.shell.norm(dim=1))
         self.sphere = _sphere(INTERFACE_POINTS[dim], dim)
         if data.constraint is not None:
