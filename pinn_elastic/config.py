@@ -155,7 +155,7 @@ class InverseConfig:
     truth: MaterialValues = field(default_factory=MaterialValues)  # true values, for the report only
     # inverse.field=inclusion: Adam steps of each round of the refinement (each ends with
     # inclusion_iterations Levenberg-Marquardt steps on the shape)
-    inclusion_rounds: list[int] = field(default_factory=lambda: [180, 25, 25, 25, 25, 25, 25])
+    inclusion_rounds: list[int] = field(default_factory=lambda: [180, 25, 25, 25, 25, 25])
     inclusion_iterations: int = 4
     inclusion_shape: str = "ellipse"  # ellipse | circle (3D: ellipsoid | sphere)
     # E: Young's modulus as a field E(x), a second small network; inclusion: one sharp

@@ -420,10 +420,12 @@ class Solver:
             )
             return None
         centre = scales.to_unit(torch.from_numpy(found["centre"])[None])[0]
-        axes = torch.from_numpy(found["axes"]) / scales.length
-        directions = torch.from_numpy(found["directions"])
+        # a round start of the region's area: the smooth field's elongation is its blur's (a
+        # circle's came out 0.188 by 0.169 across the load, and the rounds kept most of it)
+        radius = torch.exp(torch.log(torch.from_numpy(found["axes"]) / scales.length).mean())
+        axes = radius.expand(problem.dim).clone()
         moduli = found["E_matrix"], found["E_inclusion"]
-        start = unknowns_from(centre, axes, directions, *moduli, E0, inv.inclusion_shape)
+        start = unknowns_from(centre, axes, torch.eye(problem.dim), *moduli, E0, inv.inclusion_shape)
         field = self.two_phase_field()
         lam, mu = problem.material.lame(problem.dim)
         generator = torch.Generator().manual_seed(self.config.seed + INCLUSION_SEED)
