@@ -103,24 +103,24 @@ def test_start_is_read_off_a_sharp_field(ratio):
     assert start_from_field(points, np.full(len(points), 1000.0), np.ones(len(points))) is None
 
 
-def _problem_and_fit(n_matrix=300, n_inclusion=200):
-    problem, _ = load_case(SQUARE)
+def _inclusion_problem(case, width, n_matrix, n_inclusion):
+    """A two-phase field and its rows on ``case``, with 50 (zero) measurements inside it."""
+    from pinn_elastic.constraints import HardConstraints
+    from pinn_elastic.inverse.data import Measurements
+
+    problem, _ = load_case(case)
+    dim = problem.dim
     generator = torch.Generator().manual_seed(0)
     scales = characteristic_scales(problem, generator)
-    from pinn_elastic.constraints import HardConstraints
-
     probe = problem.geometry.sample_interior(1024, torch.Generator().manual_seed(0), torch.float64)
     constraints = HardConstraints(problem, scales, probe)
     lo, hi = (scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds)
     torch.manual_seed(0)
-    field = TwoPhaseField(2, 24, 2, lo, hi, constraints).double()
-    from pinn_elastic.inverse.data import Measurements
-
-    points = np.random.default_rng(0).uniform(0.05, 0.95, (50, 2))
-    rows, _ = data_rows(
-        Measurements(points, np.zeros((50, 2)), None, "test", {}), scales, constraints, torch.float64
-    )
-    lam, mu = problem.material.lame(2)
+    field = TwoPhaseField(dim, width, 2, lo, hi, constraints).double()
+    points = np.random.default_rng(0).uniform(0.1, 0.9, (50, dim))
+    measured = Measurements(points, np.zeros((50, dim)), None, "test", {})
+    rows, _ = data_rows(measured, scales, constraints, torch.float64)
+    lam, mu = problem.material.lame(dim)
     fit = InclusionProblem(
         field,
         problem,
@@ -132,6 +132,11 @@ def _problem_and_fit(n_matrix=300, n_inclusion=200):
         n_inclusion,
         generator,
     )
+    return field, fit, scales
+
+
+def _problem_and_fit(n_matrix=300, n_inclusion=200):
+    field, fit, scales = _inclusion_problem(SQUARE, 24, n_matrix, n_inclusion)
     p = unknowns_from(
         scales.to_unit(torch.tensor([[0.5, 0.5]], dtype=torch.float64))[0],
         torch.tensor([0.25, 0.15], dtype=torch.float64) / scales.length,
@@ -299,24 +304,7 @@ def test_an_ellipsoid_in_a_3d_body():
             {"boundary": "xmax", "traction": [1.0, 0, 0]},
         ],
     }
-    problem, _ = load_case(cube)
-    generator = torch.Generator().manual_seed(0)
-    scales = characteristic_scales(problem, generator)
-    from pinn_elastic.constraints import HardConstraints
-    from pinn_elastic.inverse.data import Measurements
-
-    probe = problem.geometry.sample_interior(1024, torch.Generator().manual_seed(0), torch.float64)
-    constraints = HardConstraints(problem, scales, probe)
-    lo, hi = (scales.to_unit(torch.tensor(b, dtype=torch.float64)[None])[0] for b in problem.geometry.bounds)
-    field = TwoPhaseField(3, 8, 2, lo, hi, constraints).double()
-    points = np.random.default_rng(0).uniform(0.1, 0.9, (40, 3))
-    rows, _ = data_rows(
-        Measurements(points, np.zeros((40, 3)), None, "t", {}), scales, constraints, torch.float64
-    )
-    lam, mu = problem.material.lame(3)
-    fit = InclusionProblem(
-        field, problem, scales, rows, lam / scales.modulus, mu / scales.modulus, 8000, 2000, generator
-    )
+    field, fit, scales = _inclusion_problem(cube, 8, 8000, 2000)
     axes = torch.tensor([0.3, 0.2, 0.15], dtype=torch.float64) / scales.length
     centre = scales.to_unit(torch.tensor([[1.0, 0.5, 0.5]], dtype=torch.float64))[0]
     p = unknowns_from(centre, axes, torch.eye(3, dtype=torch.float64), 1000.0, 2000.0, 1000.0)

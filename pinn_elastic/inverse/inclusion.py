@@ -61,6 +61,7 @@ from ..collocation import BoundaryTerm, Collocation, sample_collocation
 from ..constraints import HardConstraints
 from ..derivatives import Jet
 from ..evaluation import Fields, fields_from
+from ..geometry import nodal_weights
 from ..lstsq import _boundary_columns, _with_constant, assemble, solve
 from ..materials import Material
 from ..mechanics import stress, traction
@@ -321,12 +322,15 @@ class InclusionProblem:
             problem, scales, 1, BOUNDARY_POINTS, generator, torch.float64, self.constraints
         )
         mesh = problem.geometry.mesh(41 if dim == 2 else 13)
-        from ..geometry import nodal_weights
-
         self.measure = float(nodal_weights(mesh).sum()) / scales.length**dim
         self.matrix_points = scales.to_unit(
             problem.geometry.sample_interior(n_matrix, generator, torch.float64)
         )
+        # what the fixed points need at every step, once: the constraint's jets, the body force
+        self.matrix_constraint = (
+            None if self.constraints is None else self.constraints.jets(self.matrix_points, hessian=True)
+        )
+        self.matrix_force = self._body_force(self.matrix_points)
         self.ball = _ball(n_inclusion, dim, 0.0, 1.0, generator)
         self.shell = _ball(n_inclusion if n_shell is None else n_shell, dim, 1.0, SHELL[1], generator)
         self.shell_weights = 1.0 - _fade_in(self.shell.norm(dim=1))
@@ -335,6 +339,11 @@ class InclusionProblem:
             self.data_lift, self.data_phi = (j.value for j in data.constraint)
         else:
             self.data_lift, self.data_phi = torch.zeros_like(data.targets), torch.ones_like(data.targets)
+
+    def _body_force(self, x: Tensor) -> Tensor | None:
+        if self.problem.body_force is None:
+            return None
+        return self.problem.body_force(self.scales.to_physical(x)) * self.scales.length / self.scales.stress
 
     # -- points that move with the shape
     def _inside_body(self, x: Tensor) -> Tensor:
@@ -390,12 +399,13 @@ class InclusionProblem:
         m_a, m_b = torch.exp(p[-2]), torch.exp(p[-1])
         boundary = self.base.boundary
         m_boundary = torch.where(level_set(p, boundary).value[:, 0] > 0, m_b, m_a)
-        body_force = None
-        if self.problem.body_force is not None:
-            body_force = (
-                self.problem.body_force(self.scales.to_physical(x)) * self.scales.length / self.scales.stress
-            )
-        constraint = None if self.constraints is None else self.constraints.jets(x, hessian=True)
+        body_force = (
+            None if self.matrix_force is None else torch.cat([self.matrix_force, self._body_force(moving)])
+        )
+        constraint = None
+        if self.constraints is not None:
+            moving_constraint = self.constraints.jets(moving, hessian=True)
+            constraint = tuple(_cat(a, b) for a, b in zip(self.matrix_constraint, moving_constraint))
         colloc = replace(
             self.base, interior=x, body_force=body_force, interior_constraint=constraint,
             modulus=(m, torch.zeros_like(x), m_boundary),
